@@ -1,0 +1,304 @@
+"""The ``calmline`` command line.
+
+Exit codes: 0 success, 2 bad input (a one-line reason and the fix on stderr), 1 a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from app import __version__
+from app.transcript import Committed, Event, Partial
+from audio.errors import AudioInputError
+from audio.sides import Side
+from models.errors import ModelError
+
+DEMO_CALL = Path(__file__).resolve().parent.parent / "resources" / "demo" / "demo_call.flac"
+DEFAULT_THREADS = max(1, min(2, os.cpu_count() or 1))
+
+
+class UsageError(Exception):
+    """Bad input from the user; exit 2."""
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes):02d}:{secs:04.1f}"
+
+
+class TranscriptPrinter:
+    """Committed lines as they come; on a terminal, the interim line is redrawn in place."""
+
+    COLOURS: ClassVar[dict[Side, str]] = {Side.AGENT: "\033[36m", Side.CLIENT: "\033[33m"}
+
+    def __init__(self, stream=None, interactive: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self._interim_shown = False
+        self._lock = threading.Lock()
+
+    def _label(self, side: Side) -> str:
+        label = f"{side.value.upper():6}"
+        return f"{self.COLOURS[side]}{label}\033[0m" if self.interactive else label
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, Committed):
+                seg = event.segment
+                self._clear()
+                latency = f"  ({seg.latency_s:.2f} s)" if seg.latency_s is not None else ""
+                line = f"[{_clock(seg.start)}] {self._label(seg.speaker)} {seg.text}"
+                dim = "\033[2m" if self.interactive else ""
+                reset = "\033[0m" if self.interactive else ""
+                print(f"{line}{dim}{latency}{reset}", file=self.stream, flush=True)
+            elif isinstance(event, Partial) and self.interactive:
+                self._clear()
+                if event.text:
+                    width = 100
+                    text = (
+                        f"[{_clock(event.start)}] {self._label(event.speaker)} \033[2m{event.text}"
+                    )
+                    print(text[: width + 20] + "…\033[0m", end="", file=self.stream, flush=True)
+                    self._interim_shown = True
+
+    def _clear(self) -> None:
+        if self._interim_shown:
+            print("\r\033[K", end="", file=self.stream)
+            self._interim_shown = False
+
+
+# -- shared options ----------------------------------------------------------------------
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="tiny.en",
+        help="tiny.en (default, English, fastest), base (multilingual), or a local "
+        "CTranslate2 Whisper directory",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"CPU threads for speech-to-text (default {DEFAULT_THREADS}); one decode runs at "
+        "a time, so this is the whole transcription budget",
+    )
+    parser.add_argument(
+        "--language", default="en", help="spoken language code, or 'auto' (multilingual models)"
+    )
+
+
+def _engine(args: argparse.Namespace):
+    from models.stt import WhisperEngine
+    from models.whisper_files import resolve_whisper
+
+    if args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    language = None if args.language == "auto" else args.language
+    return WhisperEngine(resolve_whisper(args.model), threads=args.threads, language=language)
+
+
+def _channels(args: argparse.Namespace):
+    from audio.sources import call_file_channels
+
+    if args.call and (args.agent or args.client):
+        raise UsageError("give either a stereo CALL file or --agent/--client files, not both")
+    return call_file_channels(args.call, args.agent_channel, args.agent, args.client)
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_devices(args: argparse.Namespace) -> int:
+    from audio.devices import list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print("no input devices found", file=sys.stderr)
+        return 2
+    print(f"{'index':>5}  {'channels':>8}  {'rate':>6}  name")
+    for d in devices:
+        print(f"{d.index:>5}  {d.channels:>8}  {d.default_samplerate:>6}  {d.name}")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from app.analyze import analyze_offline, analyze_realtime
+
+    channels = _channels(args)
+    engine = _engine(args)
+    if args.realtime:
+        printer = TranscriptPrinter(sys.stderr) if args.json else TranscriptPrinter()
+        result = analyze_realtime(channels, engine, pace=args.pace, on_event=printer)
+    else:
+        result = analyze_offline(channels, engine)
+    document = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    if args.json:
+        out = Path(args.json)
+        if str(out) == "-":
+            print(document)
+        else:
+            tmp = out.with_name(out.name + ".tmp")
+            tmp.write_text(document + "\n", encoding="utf-8")
+            os.replace(tmp, out)
+            print(f"wrote {out} ({len(result.segments)} segments)", file=sys.stderr)
+    elif not args.realtime:
+        printer = TranscriptPrinter()
+        for segment in result.segments:
+            printer(Committed(segment))
+    return 0
+
+
+def _run_live(session, seconds: float | None) -> None:
+    """Run until the sources end, Ctrl-C/SIGTERM, or ``seconds``; then drain and return."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        session.start()
+        try:
+            deadline = seconds
+            while session.running and not stop.is_set():
+                stop.wait(0.2 if deadline is None else min(0.2, max(deadline, 0)))
+                if deadline is not None:
+                    deadline -= 0.2
+                    if deadline <= 0:
+                        break
+        except KeyboardInterrupt:
+            pass
+        print("\nstopping: transcribing what was captured…", file=sys.stderr)
+        session.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    for side, error in session.status().errors.items():
+        print(f"calmline: {side.value} side: {error}", file=sys.stderr)
+    if session.failure is not None:
+        raise session.failure
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from app.session import CallSession
+    from audio.sources import DeviceSource
+
+    if not args.agent_device or not args.client_device:
+        raise UsageError("give both --agent-device and --client-device (see 'calmline devices')")
+    sources = {
+        Side.AGENT: DeviceSource(Side.AGENT, args.agent_device),
+        Side.CLIENT: DeviceSource(Side.CLIENT, args.client_device),
+    }
+    engine = _engine(args)
+    printer = TranscriptPrinter()
+    for side, src in sources.items():
+        print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
+    print("listening… Ctrl-C to stop", file=sys.stderr)
+    session = CallSession.create(sources, engine, printer)
+    _run_live(session, args.seconds)
+    dropped = {s.value: src.stats().frames_dropped for s, src in sources.items()}
+    if any(dropped.values()):
+        print(f"calmline: frames dropped (transcription fell behind): {dropped}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.session import CallSession
+    from audio.sources import FileReplaySource, call_file_channels
+
+    if not DEMO_CALL.exists():
+        raise UsageError(f"the demo call is missing: {DEMO_CALL}; run scripts/make_demo_call.py")
+    channels = call_file_channels(DEMO_CALL, "left")
+    engine = _engine(args)
+    sources = {side: FileReplaySource(side, ch, pace=args.pace) for side, ch in channels.items()}
+    print(
+        f"Calmline demo: a difficult support call, replayed live (model {engine.name}, "
+        f"{engine.threads} threads). Ctrl-C to stop.\n",
+        file=sys.stderr,
+    )
+    session = CallSession.create(sources, engine, TranscriptPrinter(), pace=args.pace)
+    _run_live(session, None)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calmline",
+        description="Local live transcription and coaching for support calls.",
+    )
+    parser.add_argument("--version", action="version", version=f"calmline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("devices", help="list audio input devices")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("analyze", help="transcribe a recorded call (JSON with --json)")
+    p.add_argument("call", nargs="?", help="stereo call recording (one side per channel)")
+    p.add_argument("--agent-channel", choices=("left", "right"), default="left")
+    p.add_argument("--agent", help="the agent's side as its own file")
+    p.add_argument("--client", help="the client's side as its own file")
+    p.add_argument("--json", metavar="OUT", help="write the JSON result to OUT ('-' = stdout)")
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="replay at real-time pace through the live path and record latencies",
+    )
+    p.add_argument("--pace", type=float, default=1.0, help=argparse.SUPPRESS)
+    _add_model_options(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("listen", help="transcribe a live call from two input devices")
+    p.add_argument("--agent-device", help="the agent's microphone (index or name)")
+    p.add_argument("--client-device", help="the client's line (index or name)")
+    p.add_argument("--seconds", type=float, help="stop by itself after this many seconds")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("demo", help="replay the bundled demo call through the live path")
+    p.add_argument("--pace", type=float, default=1.0, help="replay speed (1 = real time)")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="measure speed, latency, accuracy and memory")
+    p.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
+    p.add_argument("--models", default="tiny.en,base", help="comma-separated models to measure")
+    p.add_argument("--calls-seconds", type=float, default=None, help="limit each call to N s")
+    p.add_argument("--skip-live", action="store_true", help="skip the real-time replay part")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    for number in ("pace",):
+        if getattr(args, number, 1.0) is not None and getattr(args, number, 1.0) <= 0:
+            parser.error(f"--{number} must be positive")
+    try:
+        return args.func(args)
+    except (UsageError, AudioInputError, ModelError) as exc:
+        print(f"calmline: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""A live call: two audio sources → live transcription, on one worker thread.
+
+The PortAudio callbacks (or file replays) only fill bounded buffers. One pipeline thread
+drains both buffers, resamples to 16 kHz, runs voice-activity detection and lets
+:class:`app.live.LiveTranscriber` decode — at most one decode at a time, so the CPU budget is
+exactly the Whisper thread count plus one light thread. Events go to ``on_event`` as plain
+data from that thread; a UI adapter forwards them to its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from app.live import LiveSettings, LiveTranscriber
+from app.transcript import Committed, Event
+from audio.buffer import CaptureStats
+from audio.resample import StreamResampler
+from audio.sides import Side
+from audio.sources import AudioSource
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    call_seconds: float
+    backlog_seconds: float
+    capture: dict[Side, CaptureStats]
+    errors: dict[Side, str]
+
+
+class CallSession:
+    def __init__(
+        self,
+        sources: dict[Side, AudioSource],
+        transcriber: LiveTranscriber,
+        on_event: Callable[[Event], None],
+        pace: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sources = sources
+        self._transcriber = transcriber
+        self._on_event = on_event
+        self._pace = pace
+        self._clock = clock
+        self._resamplers = {side: StreamResampler(src.samplerate) for side, src in sources.items()}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started_at: float | None = None
+        self.failure: BaseException | None = None
+
+    @classmethod
+    def create(
+        cls,
+        sources: dict[Side, AudioSource],
+        decoder,
+        on_event: Callable[[Event], None],
+        settings: LiveSettings | None = None,
+        pace: float = 1.0,
+    ) -> CallSession:
+        return cls(sources, LiveTranscriber(decoder, settings), on_event, pace=pace)
+
+    # -- control -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._started_at = self._clock()
+        started: list[AudioSource] = []
+        try:
+            for source in self._sources.values():
+                source.start(clock_start=self._started_at)
+                started.append(source)
+        except Exception:
+            for source in started:
+                source.stop()
+            raise
+        self._thread = threading.Thread(target=self._run, name="calmline-pipeline", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop capturing, transcribe everything already captured, then return."""
+        for source in self._sources.values():
+            source.stop()
+        self._stopping.set()
+        self.wait()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the sources have ended and all their audio is transcribed."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def status(self) -> SessionStatus:
+        now = self._clock()
+        return SessionStatus(
+            call_seconds=0.0 if self._started_at is None else (now - self._started_at) * self._pace,
+            backlog_seconds=self._transcriber.backlog_seconds,
+            capture={side: src.stats() for side, src in self._sources.items()},
+            errors={side: src.error for side, src in self._sources.items() if src.error},
+        )
+
+    @property
+    def stats(self):
+        return self._transcriber.stats
+
+    # -- pipeline thread -----------------------------------------------------------------
+    def _pull(self) -> bool:
+        got = False
+        for side, source in self._sources.items():
+            block = source.buffer.drain()
+            if block.size:
+                self._transcriber.feed(side, self._resamplers[side].process(block))
+                got = True
+        return got
+
+    def _emit(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Committed) and self._started_at is not None:
+                spoken_until = self._started_at + event.segment.end / self._pace
+                latency = max(0.0, self._clock() - spoken_until)
+                event = Committed(replace(event.segment, latency_s=latency))
+            try:
+                self._on_event(event)
+            except Exception:  # a listener's bug must not stop transcription
+                log.exception("event listener failed")
+
+    def _run(self) -> None:
+        try:
+            while True:
+                # Checked before pulling: a source that had ended has pushed its last block.
+                ended = all(src.finished for src in self._sources.values())
+                got = self._pull()
+                if ended and not got:
+                    break
+                events = self._transcriber.step(allow_interim=not self._stopping.is_set())
+                self._emit(events)
+                if not events and not got:
+                    self._stopping.wait(POLL_SECONDS)
+            for side, resampler in self._resamplers.items():
+                tail = resampler.flush()
+                if tail.size:
+                    self._transcriber.feed(side, tail)
+            self._transcriber.finish()
+            self._emit(self._transcriber.drain())
+        except BaseException as exc:  # surfaced to the caller, never lost silently
+            log.exception("transcription pipeline failed")
+            self.failure = exc

@@ -1,0 +1,254 @@
+"""Audio sources, one per call side, all delivering into a :class:`CaptureBuffer`.
+
+A live device and a file replay share the same path: both hand blocks to
+``_on_block`` exactly as a PortAudio callback would, and the consumer drains the buffer
+the same way. The file replay paces itself to real time so latency measured on it is the
+latency an agent would see.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile
+
+from audio.buffer import CaptureBuffer, CaptureStats
+from audio.devices import _sounddevice, find_input_device
+from audio.errors import AudioInputError
+from audio.sides import Side
+
+BLOCK_SECONDS = 0.02
+BUFFER_SECONDS = 30.0
+
+
+class AudioSource(Protocol):
+    side: Side
+    samplerate: int
+    buffer: CaptureBuffer
+    description: str
+
+    def start(self, clock_start: float | None = None) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def finished(self) -> bool:
+        """No more audio will arrive (stopped, file ended, or device lost)."""
+        ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    def stats(self) -> CaptureStats: ...
+
+
+class DeviceSource:
+    """One input device through a sounddevice ``InputStream``."""
+
+    def __init__(self, side: Side, device: str | int, sd: Any = None, channels: int = 1) -> None:
+        self._sd = sd or _sounddevice()
+        info = find_input_device(device, self._sd)
+        self.side = side
+        self.device = info
+        self.samplerate = info.default_samplerate
+        self.channels = max(1, min(channels, info.channels))
+        self.buffer = CaptureBuffer(self.samplerate, BUFFER_SECONDS)
+        self.description = f"device {info.index}: {info.name}"
+        self._stream: Any = None
+        self._error: str | None = None
+
+    def _on_block(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self.buffer.push(indata, overflowed=bool(status and status.input_overflow))
+
+    def _on_finished(self) -> None:
+        if self._stream is not None and self._stream.active is False and not self.buffer.closed:
+            self._error = f"{self.side.value} input stopped unexpectedly ({self.description})"
+        self.buffer.close()
+
+    def start(self, clock_start: float | None = None) -> None:
+        try:
+            self._stream = self._sd.InputStream(
+                device=self.device.index,
+                samplerate=self.samplerate,
+                channels=self.channels,
+                dtype="float32",
+                blocksize=int(self.samplerate * BLOCK_SECONDS),
+                callback=self._on_block,
+                finished_callback=self._on_finished,
+            )
+            self._stream.start()
+        except Exception as exc:  # PortAudioError and friends
+            raise AudioInputError(
+                f"cannot open the {self.side.value} input ({self.description}): {exc}. "
+                "Check that the device is plugged in and not used exclusively by another program."
+            ) from exc
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        self.buffer.close()
+        if stream is not None:
+            stream.stop()
+            stream.close()
+
+    @property
+    def finished(self) -> bool:
+        return self.buffer.closed
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def stats(self) -> CaptureStats:
+        return self.buffer.stats()
+
+
+@dataclass(frozen=True)
+class FileChannel:
+    path: Path
+    channel: int | None  # None: mix all channels (a mono file)
+
+
+def open_audio_file(path: str | Path) -> soundfile.SoundFile:
+    """Open an audio file or raise an :class:`AudioInputError` that says what is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioInputError(f"audio file not found: {path}")
+    if path.is_dir():
+        raise AudioInputError(f"{path} is a directory; give an audio file (WAV, FLAC, OGG)")
+    try:
+        handle = soundfile.SoundFile(str(path))
+    except Exception as exc:  # LibsndfileError, RuntimeError on odd headers
+        raise AudioInputError(
+            f"cannot read {path} as audio ({exc}). Give a WAV, FLAC or OGG file "
+            "(convert others with: sox input.ext output.wav)"
+        ) from exc
+    if handle.samplerate < 4000 or handle.samplerate > 384_000:
+        handle.close()
+        raise AudioInputError(
+            f"{path} has an unusable sample rate of {handle.samplerate} Hz; "
+            "expected 8 000 to 192 000 Hz"
+        )
+    if handle.frames == 0:
+        handle.close()
+        raise AudioInputError(f"{path} contains no audio frames")
+    return handle
+
+
+class FileReplaySource:
+    """Replays one channel of a file into a capture buffer at ``pace`` × real time."""
+
+    def __init__(self, side: Side, source: FileChannel, pace: float = 1.0) -> None:
+        self.side = side
+        self._source = source
+        with open_audio_file(source.path) as handle:
+            self.samplerate = handle.samplerate
+            self.duration = handle.frames / handle.samplerate
+            if source.channel is not None and source.channel >= handle.channels:
+                raise AudioInputError(
+                    f"{source.path} has {handle.channels} channel(s); "
+                    f"channel {source.channel + 1} does not exist"
+                )
+        self.pace = pace
+        self.buffer = CaptureBuffer(self.samplerate, BUFFER_SECONDS)
+        self.description = f"file {source.path.name}" + (
+            f" channel {source.channel + 1}" if source.channel is not None else ""
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: str | None = None
+
+    def _on_block(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self.buffer.push(indata, overflowed=False)
+
+    def _run(self, clock_start: float) -> None:
+        block = int(self.samplerate * BLOCK_SECONDS)
+        sent = 0
+        try:
+            with open_audio_file(self._source.path) as handle:
+                for data in handle.blocks(blocksize=block, dtype="float32", always_2d=True):
+                    chunk = (
+                        data if self._source.channel is None else data[:, [self._source.channel]]
+                    )
+                    sent += len(chunk)
+                    due = clock_start + sent / self.samplerate / self.pace
+                    delay = due - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        break
+                    self._on_block(chunk, len(chunk), None, None)
+        except Exception as exc:  # a file that goes bad mid-way
+            self._error = f"reading {self._source.path} failed: {exc}"
+        finally:
+            self.buffer.close()
+
+    def start(self, clock_start: float | None = None) -> None:
+        start = time.monotonic() if clock_start is None else clock_start
+        self._thread = threading.Thread(
+            target=self._run, args=(start,), name=f"replay-{self.side.value}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def finished(self) -> bool:
+        return self.buffer.closed
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def stats(self) -> CaptureStats:
+        return self.buffer.stats()
+
+
+def call_file_channels(
+    call: str | Path | None = None,
+    agent_channel: str = "left",
+    agent_file: str | Path | None = None,
+    client_file: str | Path | None = None,
+) -> dict[Side, FileChannel]:
+    """Map a stereo call file (or two mono files) to one channel per side."""
+    if call is not None:
+        path = Path(call)
+        with open_audio_file(path) as handle:
+            channels = handle.channels
+        if channels < 2:
+            raise AudioInputError(
+                f"{path} is mono, so the two sides cannot be told apart; give a stereo file "
+                "(one side per channel) or two files: --agent A.wav --client C.wav"
+            )
+        if agent_channel not in ("left", "right"):
+            raise AudioInputError("--agent-channel must be 'left' or 'right'")
+        agent = 0 if agent_channel == "left" else 1
+        return {Side.AGENT: FileChannel(path, agent), Side.CLIENT: FileChannel(path, 1 - agent)}
+    if agent_file is None or client_file is None:
+        raise AudioInputError("give a stereo call file, or both --agent FILE and --client FILE")
+    for f in (agent_file, client_file):
+        open_audio_file(f).close()
+    return {
+        Side.AGENT: FileChannel(Path(agent_file), None),
+        Side.CLIENT: FileChannel(Path(client_file), None),
+    }
+
+
+def read_channel(source: FileChannel) -> tuple[np.ndarray, int]:
+    """The whole channel as float32 mono with its sample rate (offline analysis)."""
+    try:
+        with open_audio_file(source.path) as handle:
+            data = handle.read(dtype="float32", always_2d=True)
+            rate = handle.samplerate
+    except AudioInputError:
+        raise
+    except Exception as exc:
+        raise AudioInputError(f"reading {source.path} failed: {exc}") from exc
+    if source.channel is None:
+        return data.mean(axis=1, dtype=np.float32), rate
+    return np.ascontiguousarray(data[:, source.channel]), rate

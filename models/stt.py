@@ -1,0 +1,206 @@
+"""Speech-to-text with faster-whisper (CTranslate2), int8 on the CPU, offline.
+
+Two ways in:
+
+* :meth:`WhisperEngine.decode` — one utterance from the live path. The utterance is padded
+  with silence to a 10 s window instead of Whisper's usual 30 s: the encoder's cost grows
+  with the window, and measured here a 10 s window keeps the same word error rate on
+  sentence-length speech at about a third of the time (shorter windows make Whisper loop).
+* :meth:`WhisperEngine.transcribe` — a whole recording, through faster-whisper's own
+  ``transcribe()`` with its Silero VAD filter (offline ``calmline analyze``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.errors import ModelError
+from models.whisper_files import WhisperFiles
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # faster-whisper must never reach for a hub
+
+SAMPLE_RATE = 16_000
+LIVE_WINDOW_S = 10.0
+MAX_WINDOW_S = 30.0
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+    @property
+    def compression_ratio(self) -> float:
+        data = self.text.encode()
+        return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
+
+
+@dataclass(frozen=True)
+class TimedText:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+# Whisper's stock output on silence or noise, learnt from subtitle data.
+_STOCK_PHRASES = {
+    "thank you",
+    "thanks for watching",
+    "thank you for watching",
+    "thank you so much for watching",
+    "please subscribe",
+    "subtitles by the amara org community",
+    "you",
+    "bye",
+    "so",
+    "oh",
+}
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z' ]", " ", text.lower())).strip()
+
+
+def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: float) -> bool:
+    """True for text Whisper made up rather than heard.
+
+    Whisper's own rule (high no-speech probability *and* low confidence), runaway
+    repetition, more words than a person can say, and stock subtitle phrases that come
+    with weak evidence.
+    """
+    normal = _normal(text)
+    if not normal:
+        return True
+    if no_speech_prob > 0.6 and avg_logprob < -1.0:
+        return True
+    data = normal.encode()
+    if len(data) > 40 and len(data) / len(zlib.compress(data)) > 2.4:
+        return True
+    if len(normal.split()) > 8 * max(seconds, 0.5) + 4:
+        return True
+    return normal in _STOCK_PHRASES and (no_speech_prob > 0.15 or avg_logprob < -0.6)
+
+
+class WhisperEngine:
+    """A loaded Whisper model. ``threads`` is the CTranslate2 CPU thread budget."""
+
+    def __init__(self, files: WhisperFiles, threads: int = 2, language: str | None = "en"):
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.files = files
+        self.threads = max(1, int(threads))
+        try:
+            self._model = WhisperModel(
+                str(files.path),
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=self.threads,
+                num_workers=1,
+                local_files_only=True,
+            )
+        except Exception as exc:  # RuntimeError from CTranslate2, tokenizer errors, ...
+            raise ModelError(
+                f"cannot load the Whisper model in {files.path}: {exc}. The files are damaged "
+                "or not a CTranslate2 Whisper model; reinstall (scripts/install.sh) or point "
+                "--model at a good directory"
+            ) from exc
+        self.multilingual = bool(self._model.model.is_multilingual)
+        if not self.multilingual:
+            if language not in (None, "en"):
+                raise ModelError(
+                    f"the model {files.name} is English-only but --language {language} was "
+                    "asked for; use --model base (multilingual) or --language en"
+                )
+            language = "en"
+        self.language = language
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._tokenizer_class = Tokenizer
+
+    @property
+    def name(self) -> str:
+        return self.files.name
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.files.name,
+            "path": str(self.files.path),
+            "compute_type": "int8",
+            "threads": self.threads,
+            "language": self.language or "auto",
+        }
+
+    def _tokenizer(self, language: str):
+        if language not in self._tokenizers:
+            self._tokenizers[language] = self._tokenizer_class(
+                self._model.hf_tokenizer, self.multilingual, task="transcribe", language=language
+            )
+        return self._tokenizers[language]
+
+    def _features(self, audio: np.ndarray):
+        import ctranslate2
+
+        window = min(max(len(audio) / SAMPLE_RATE + 0.5, LIVE_WINDOW_S), MAX_WINDOW_S)
+        samples = int(window * SAMPLE_RATE)
+        padded = np.zeros(samples, dtype=np.float32)
+        clip = np.asarray(audio[:samples], dtype=np.float32)
+        padded[: len(clip)] = clip
+        features = self._model.feature_extractor(padded, padding=0)
+        frames = min(features.shape[-1] // 2 * 2, 3000)
+        features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
+        return ctranslate2.StorageView.from_array(features)
+
+    def decode(self, audio: np.ndarray, beam_size: int = 5) -> Decoded:
+        """Transcribe one utterance (≤ 30 s, 16 kHz mono float32)."""
+        seconds = len(audio) / SAMPLE_RATE
+        encoded = self._model.model.encode(self._features(audio), to_cpu=False)
+        language = self.language
+        if language is None:
+            ranked = self._model.model.detect_language(encoded)[0]
+            language = ranked[0][0][2:-2]
+        tokenizer = self._tokenizer(language)
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        result = self._model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=beam_size,
+            max_length=min(224, len(prompt) + 10 + int(seconds * 10)),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=_suppressed(tokenizer),
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        return Decoded(
+            text=tokenizer.decode(tokens).strip(),
+            avg_logprob=float(result.scores[0]) if result.scores else -10.0,
+            no_speech_prob=float(result.no_speech_prob),
+        )
+
+    def transcribe(self, audio: np.ndarray, beam_size: int = 5) -> list[TimedText]:
+        """A whole recording with faster-whisper's VAD filter (offline analysis)."""
+        segments, _info = self._model.transcribe(
+            np.asarray(audio, dtype=np.float32),
+            language=self.language,
+            beam_size=beam_size,
+            vad_filter=True,
+        )
+        return [
+            TimedText(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob)
+            for s in segments
+        ]
+
+
+def _suppressed(tokenizer) -> Sequence[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return get_suppressed_tokens(tokenizer, [-1])

@@ -9,16 +9,14 @@ from typing import Any
 import numpy as np
 
 from app import __version__
-from app.crosstalk import SpeechLevel, is_crosstalk, loud_level
 from app.live import LiveSettings, LiveTranscriber
 from app.session import CallSession
 from app.transcript import Committed, Event, Segment
-from audio.levels import rms_dbfs
 from audio.resample import resample_to_16k
 from audio.sides import Side
 from audio.sources import FileChannel, FileReplaySource, read_channel
-from audio.vad import FRAME, SAMPLE_RATE
-from models.stt import WhisperEngine, is_invented
+from audio.vad import SAMPLE_RATE
+from models.stt import WhisperEngine
 
 
 @dataclass
@@ -51,41 +49,32 @@ class CallResult:
         return data
 
 
-def frame_levels(audio: np.ndarray) -> np.ndarray:
-    frames = len(audio) // FRAME
-    return np.array(
-        [rms_dbfs(audio[i * FRAME : (i + 1) * FRAME]) for i in range(frames)], dtype=np.float32
-    )
+def analyze_offline(
+    channels: dict[Side, FileChannel], engine: WhisperEngine, settings: LiveSettings | None = None
+) -> CallResult:
+    """The live path's segmentation and decoding, fed as fast as the CPU allows.
 
-
-def analyze_offline(channels: dict[Side, FileChannel], engine: WhisperEngine) -> CallResult:
-    """Each side through faster-whisper's whole-file ``transcribe()``, then the same
-    crosstalk and invented-text filters as the live path."""
+    Same utterances, crosstalk handling and invented-text filter as a live call, without
+    the waiting and without interim hypotheses.
+    """
     audio = {}
     for side, channel in channels.items():
         samples, rate = read_channel(channel)
         audio[side] = resample_to_16k(samples, rate)
-    levels = {side: frame_levels(a) for side, a in audio.items()}
-    candidates: list[tuple[Side, Any]] = []
-    for side in Side:
-        candidates.extend((side, t) for t in engine.transcribe(audio[side]))
-    candidates.sort(key=lambda item: (item[1].start, item[0].value))
-    typical = {side: SpeechLevel() for side in Side}
-    kept: list[Segment] = []
-    for side, timed in candidates:
-        first = int(timed.start * SAMPLE_RATE / FRAME)
-        last = max(first + 1, int(timed.end * SAMPLE_RATE / FRAME))
-        own, other = levels[side][first:last], levels[side.other][first:last]
-        if is_crosstalk(own, other, typical[side].typical, typical[side.other].typical):
-            continue
-        if is_invented(
-            timed.text, timed.avg_logprob, timed.no_speech_prob, timed.end - timed.start
-        ):
-            continue
-        typical[side].add(loud_level(own)[0])
-        kept.append(Segment(len(kept) + 1, side, timed.start, timed.end, timed.text))
-    duration = max(len(a) for a in audio.values()) / SAMPLE_RATE
-    return CallResult(engine.describe(), duration, kept, mode="offline")
+    live = LiveTranscriber(engine, settings)
+    segments: list[Segment] = []
+    block = SAMPLE_RATE  # one second per side per step keeps both sides' levels in step
+    length = max(len(a) for a in audio.values())
+    for offset in range(0, length, block):
+        for side in Side:
+            live.feed(side, audio[side][offset : offset + block])
+        for event in live.step(allow_interim=False):
+            if isinstance(event, Committed):
+                segments.append(event.segment)
+    live.finish()
+    segments.extend(e.segment for e in live.drain() if isinstance(e, Committed))
+    segments.sort(key=lambda s: (s.start, s.speaker.value))
+    return CallResult(engine.describe(), length / SAMPLE_RATE, segments, mode="offline")
 
 
 def analyze_realtime(

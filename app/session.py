@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from app.live import LiveSettings, LiveTranscriber
 from app.transcript import Committed, Event
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
 from audio.sides import Side
 from audio.sources import AudioSource
+from audio.vad import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class CallSession:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._started_at: float | None = None
+        self._aligned: set[Side] = set()
         self.failure: BaseException | None = None
 
     @classmethod
@@ -118,9 +122,23 @@ class CallSession:
         for side, source in self._sources.items():
             block = source.buffer.drain()
             if block.size:
+                if side not in self._aligned:
+                    self._align(side, source)
                 self._transcriber.feed(side, self._resamplers[side].process(block))
                 got = True
         return got
+
+    def _align(self, side: Side, source: AudioSource) -> None:
+        """Put both sides on one call clock: a device that opened later than the call
+        started gets the missed time as silence, so call times and crosstalk line up."""
+        self._aligned.add(side)
+        first = source.buffer.first_frame_time
+        if first is None or self._started_at is None:
+            return
+        late = first - self._started_at
+        if late > 0.005:
+            log.info("%s input started %.3f s after the call clock", side.value, late)
+            self._transcriber.feed(side, np.zeros(int(late * SAMPLE_RATE), dtype=np.float32))
 
     def _emit(self, events: list[Event]) -> None:
         for event in events:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,10 +39,13 @@ class CaptureBuffer:
         self._overflows = 0
         self._level_dbfs = rms_dbfs(np.zeros(0))
         self._closed = False
+        self.first_frame_time: float | None = None  # monotonic time of the first frame
 
     def push(self, block: np.ndarray, overflowed: bool = False) -> None:
         """Called from the audio thread: copy, count, return."""
         frames = len(block)
+        if self.first_frame_time is None:
+            self.first_frame_time = time.monotonic() - frames / self.samplerate
         copy = np.array(block, dtype=np.float32, copy=True)
         with self._lock:
             if overflowed:

@@ -5,7 +5,9 @@ Two ways in:
 * :meth:`WhisperEngine.decode` — one utterance from the live path. The utterance is padded
   with silence to a 10 s window instead of Whisper's usual 30 s: the encoder's cost grows
   with the window, and measured here a 10 s window keeps the same word error rate on
-  sentence-length speech at about a third of the time (shorter windows make Whisper loop).
+  sentence-length speech at about a third of the time. Shorter windows make Whisper loop
+  (repeat the utterance); the rare loop at 10 s is caught and decoded again in a full
+  30 s window.
 * :meth:`WhisperEngine.transcribe` — a whole recording, through faster-whisper's own
   ``transcribe()`` with its Silero VAD filter (offline ``calmline analyze``).
 """
@@ -90,6 +92,18 @@ def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: f
     return normal in _STOCK_PHRASES and (no_speech_prob > 0.15 or avg_logprob < -0.6)
 
 
+def has_loop(text: str, n: int = 4) -> bool:
+    """Does any run of ``n`` words occur twice? Whisper's looping failure, not natural speech."""
+    words = _normal(text).split()
+    seen = set()
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i : i + n])
+        if gram in seen:
+            return True
+        seen.add(gram)
+    return False
+
+
 class WhisperEngine:
     """A loaded Whisper model. ``threads`` is the CTranslate2 CPU thread budget."""
 
@@ -146,10 +160,10 @@ class WhisperEngine:
             )
         return self._tokenizers[language]
 
-    def _features(self, audio: np.ndarray):
+    def _features(self, audio: np.ndarray, min_window: float):
         import ctranslate2
 
-        window = min(max(len(audio) / SAMPLE_RATE + 0.5, LIVE_WINDOW_S), MAX_WINDOW_S)
+        window = min(max(len(audio) / SAMPLE_RATE + 0.5, min_window), MAX_WINDOW_S)
         samples = int(window * SAMPLE_RATE)
         padded = np.zeros(samples, dtype=np.float32)
         clip = np.asarray(audio[:samples], dtype=np.float32)
@@ -161,8 +175,16 @@ class WhisperEngine:
 
     def decode(self, audio: np.ndarray, beam_size: int = 5) -> Decoded:
         """Transcribe one utterance (≤ 30 s, 16 kHz mono float32)."""
+        decoded = self._decode(audio, beam_size, LIVE_WINDOW_S)
+        if has_loop(decoded.text):
+            retry = self._decode(audio, beam_size, MAX_WINDOW_S)
+            if not has_loop(retry.text) or len(retry.text) < len(decoded.text):
+                return retry
+        return decoded
+
+    def _decode(self, audio: np.ndarray, beam_size: int, min_window: float) -> Decoded:
         seconds = len(audio) / SAMPLE_RATE
-        encoded = self._model.model.encode(self._features(audio), to_cpu=False)
+        encoded = self._model.model.encode(self._features(audio, min_window), to_cpu=False)
         language = self.language
         if language is None:
             ranked = self._model.model.detect_language(encoded)[0]

@@ -1,0 +1,96 @@
+"""Shared fixtures: the shared data folder, real models, test speech from espeak-ng."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from audio.resample import resample_to_16k
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("CALMLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text.lower())).strip()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "SOURCES.md").exists():
+        pytest.fail(f"the shared data folder is missing: {SHARED_DATA} (set CALMLINE_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@functools.lru_cache(maxsize=64)
+def _speak(text: str, voice: str, speed: int) -> np.ndarray:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed (scripts/install.sh installs it)")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True
+        )
+        data, rate = soundfile.read(wav, dtype="float32")
+    audio = resample_to_16k(data, rate)
+    return (audio / max(1e-6, float(np.abs(audio).max())) * 0.7).astype(np.float32)
+
+
+def speak(text: str, voice: str = "en-us+m3", speed: int = 165) -> np.ndarray:
+    """Test speech at 16 kHz mono, peak -3 dBFS."""
+    return _speak(text, voice, speed).copy()
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * 16_000), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_engine():
+    from models.stt import WhisperEngine
+    from models.whisper_files import resolve_whisper
+
+    return WhisperEngine(resolve_whisper("tiny.en"), threads=2)
+
+
+@pytest.fixture(scope="session")
+def base_engine(tmp_path_factory):
+    from models.stt import WhisperEngine
+    from models.whisper_files import resolve_whisper
+
+    return WhisperEngine(resolve_whisper("base"), threads=2)
+
+
+@pytest.fixture(autouse=True)
+def no_threads_left_behind():
+    """Every test must stop the capture and pipeline threads it started."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and t.name.startswith(("calmline", "replay"))
+    ]
+    for thread in leftover:
+        thread.join(timeout=5)
+    still = [t.name for t in leftover if t.is_alive()]
+    assert not still, f"threads left running: {still}"
+
+
+def write_stereo(path: Path, left: np.ndarray, right: np.ndarray, rate: int = 16_000) -> Path:
+    n = max(len(left), len(right))
+    stereo = np.zeros((n, 2), dtype=np.float32)
+    stereo[: len(left), 0] = left
+    stereo[: len(right), 1] = right
+    soundfile.write(path, stereo, rate, subtype="PCM_16")
+    return path

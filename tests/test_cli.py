@@ -1,0 +1,137 @@
+"""The command-line contract: JSON shape, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import REPO, silence, speak, write_stereo
+
+
+def calmline(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_bad_input(result: subprocess.CompletedProcess, *phrases: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("calmline: error: "), result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr
+
+
+@pytest.fixture(scope="module")
+def call_file(tmp_path_factory) -> Path:
+    agent = np.concatenate([silence(0.4), speak("Good morning, how can I help you?"), silence(3)])
+    client = np.concatenate(
+        [silence(2.8), speak("My printer is not working again.", "en-us+f3"), silence(1)]
+    )
+    return write_stereo(tmp_path_factory.mktemp("call") / "call.wav", agent, client)
+
+
+def check_contract(document: dict) -> None:
+    assert set(document) >= {"calmline", "model", "duration_s", "segments", "cues", "flags"}
+    assert document["cues"] == [] and document["flags"] == []
+    assert document["model"]["name"] == "tiny.en"
+    ids = [s["id"] for s in document["segments"]]
+    assert len(ids) == len(set(ids))
+    for segment in document["segments"]:
+        assert segment["speaker"] in ("agent", "client")
+        assert 0 <= segment["start"] < segment["end"] <= document["duration_s"] + 0.5
+        assert segment["text"].strip()
+        assert segment["sentiment"] is None
+
+
+def test_analyze_writes_the_json_contract(call_file, tmp_path):
+    out = tmp_path / "out.json"
+    result = calmline("analyze", str(call_file), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    check_contract(document)
+    by_side = {s["speaker"]: s["text"].lower() for s in document["segments"]}
+    assert "help" in by_side["agent"] and "printer" in by_side["client"]
+
+
+def test_agent_channel_right_swaps_the_sides(call_file):
+    result = calmline("analyze", str(call_file), "--agent-channel", "right", "--json", "-")
+    document = json.loads(result.stdout)
+    by_side = {s["speaker"]: s["text"].lower() for s in document["segments"]}
+    assert "printer" in by_side["agent"] and "help" in by_side["client"]
+
+
+def test_analyze_realtime_records_latency_per_segment(call_file):
+    result = calmline("analyze", str(call_file), "--realtime", "--json", "-")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    check_contract(document)
+    assert {s["speaker"] for s in document["segments"]} == {"agent", "client"}
+    for segment in document["segments"]:
+        assert 0 < segment["latency_s"] < 5
+    assert document["capture"]["agent"]["frames_dropped"] == 0
+
+
+def test_two_mono_files(tmp_path):
+    agent = tmp_path / "agent.wav"
+    client = tmp_path / "client.flac"
+    soundfile.write(agent, np.concatenate([speak("Let me check that"), silence(1)]), 16000)
+    soundfile.write(client, np.concatenate([silence(2.5), speak("Okay thanks")]), 22050)
+    result = calmline("analyze", "--agent", str(agent), "--client", str(client), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    speakers = [s["speaker"] for s in json.loads(result.stdout)["segments"]]
+    assert speakers == ["agent", "client"]
+
+
+def test_missing_file(tmp_path):
+    assert_bad_input(calmline("analyze", str(tmp_path / "nope.wav")), "not found")
+
+
+def test_not_audio(tmp_path):
+    bogus = tmp_path / "notes.wav"
+    bogus.write_text("this is not audio")
+    assert_bad_input(calmline("analyze", str(bogus)), "cannot read", "sox")
+
+
+def test_truncated_header(tmp_path, call_file):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(call_file.read_bytes()[:30])
+    assert_bad_input(calmline("analyze", str(broken)))
+
+
+def test_mono_call_file_cannot_be_split(tmp_path):
+    mono = tmp_path / "mono.wav"
+    soundfile.write(mono, speak("hello"), 16000)
+    assert_bad_input(calmline("analyze", str(mono)), "mono", "--agent")
+
+
+def test_wrong_model_path(tmp_path, call_file):
+    assert_bad_input(
+        calmline("analyze", str(call_file), "--model", str(tmp_path / "missing")), "does not exist"
+    )
+
+
+def test_unknown_model_name(call_file):
+    assert_bad_input(calmline("analyze", str(call_file), "--model", "large"), "tiny.en, base")
+
+
+def test_bad_device():
+    result = calmline("listen", "--agent-device", "no such mic", "--client-device", "0")
+    assert_bad_input(result, "no input device named 'no such mic'", "calmline devices")
+
+
+def test_devices_lists_inputs():
+    result = calmline("devices")
+    assert result.returncode in (0, 2)
+    if result.returncode == 0:
+        assert result.stdout.splitlines()[0].split()[:3] == ["index", "channels", "rate"]

@@ -1,0 +1,122 @@
+"""The streaming transcriber's scheduling, driven with arrays and a fake decoder."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from conftest import silence, speak
+
+from app.live import LiveSettings, LiveTranscriber
+from app.transcript import Committed, Discarded, Partial
+from audio.sides import Side
+from models.stt import Decoded
+
+
+@dataclass
+class FakeDecoder:
+    text: str = "hello there"
+    calls: list = field(default_factory=list)
+
+    def decode(self, audio, beam_size=5):
+        self.calls.append((len(audio) / 16000, beam_size))
+        return Decoded(self.text, avg_logprob=-0.2, no_speech_prob=0.01)
+
+
+def run(live: LiveTranscriber, agent: np.ndarray, client: np.ndarray, block=1600, step=True):
+    events = []
+    n = max(len(agent), len(client))
+    agent = np.pad(agent, (0, n - len(agent)))
+    client = np.pad(client, (0, n - len(client)))
+    for i in range(0, n, block):
+        live.feed(Side.AGENT, agent[i : i + block])
+        live.feed(Side.CLIENT, client[i : i + block])
+        if step:
+            events.extend(live.step())
+    live.finish()
+    events.extend(live.drain())
+    return events
+
+
+def committed(events):
+    return [e.segment for e in events if isinstance(e, Committed)]
+
+
+def test_each_side_commits_its_own_utterance():
+    decoder = FakeDecoder()
+    live = LiveTranscriber(decoder)
+    agent = np.concatenate([silence(0.5), speak("How can I help you today?"), silence(4)])
+    client = np.concatenate(
+        [silence(3.5), speak("My laptop will not start.", "en-us+f3"), silence(1)]
+    )
+    segments = committed(run(live, agent, client))
+    assert [s.speaker for s in segments] == [Side.AGENT, Side.CLIENT]
+    assert segments[0].start < 1.0 < 3.5 < segments[1].start
+    assert [s.id for s in segments] == [1, 2]
+    assert sorted(beam for _, beam in decoder.calls)[-2:] == [5, 5]
+
+
+def test_interim_text_while_speaking_then_cleared_by_commit():
+    decoder = FakeDecoder()
+    live = LiveTranscriber(decoder)
+    long_turn = speak("I have been waiting since nine this morning and nobody has called me back")
+    events = run(live, np.concatenate([silence(0.3), long_turn, silence(1)]), silence(0.1))
+    partials = [e for e in events if isinstance(e, Partial)]
+    assert any(p.text for p in partials), "interim hypotheses while the agent speaks"
+    last_partial = max(i for i, e in enumerate(events) if isinstance(e, Partial))
+    first_commit = min(i for i, e in enumerate(events) if isinstance(e, Committed))
+    assert events[last_partial].text == "" and last_partial < first_commit
+    assert {beam for _, beam in decoder.calls} == {1, 5}
+
+
+def test_commits_win_over_interims_when_behind():
+    decoder = FakeDecoder()
+    live = LiveTranscriber(decoder)
+    # Feed a whole call without stepping: everything piles up as backlog.
+    agent = np.concatenate([speak("First thing."), silence(1), speak("Second thing."), silence(1)])
+    client = np.concatenate([silence(0.2), speak("A long complaint " * 6, "en-us+f3")])
+    for i in range(0, len(agent), 1600):
+        live.feed(Side.AGENT, agent[i : i + 1600])
+    for i in range(0, len(client), 1600):
+        live.feed(Side.CLIENT, client[i : i + 1600])
+    assert live.pending_commits == 2 and live.backlog_seconds > 1.0
+    first = live.step()
+    second = live.step()
+    assert isinstance(first[-1], Committed) and isinstance(second[-1], Committed)
+    assert first[-1].segment.start < second[-1].segment.start
+    assert live.backlog_seconds == 0
+    assert decoder.calls and all(beam == 5 for _, beam in decoder.calls)
+
+
+def test_crosstalk_is_kept_on_the_louder_side():
+    decoder = FakeDecoder()
+    live = LiveTranscriber(decoder)
+    words = speak("Thank you for calling, this is Michelle, how can I help?")
+    agent = np.concatenate([silence(0.5), words, silence(1)])
+    client = agent * 10 ** (-30 / 20)  # the agent's voice leaking into the client line
+    events = run(live, agent, client.astype(np.float32))
+    segments = committed(events)
+    assert [s.speaker for s in segments] == [Side.AGENT]
+    assert any(isinstance(e, Discarded) and e.reason == "crosstalk" for e in events)
+
+
+def test_double_talk_is_kept_on_both_sides():
+    live = LiveTranscriber(FakeDecoder())
+    agent = np.concatenate([silence(0.5), speak("Let me check that for you"), silence(1)])
+    client = np.concatenate([silence(0.7), speak("No wait, listen to me", "en-us+f3"), silence(1)])
+    speakers = {s.speaker for s in committed(run(live, agent, client))}
+    assert speakers == {Side.AGENT, Side.CLIENT}
+
+
+def test_invented_text_is_not_committed():
+    live = LiveTranscriber(FakeDecoder(text="Thank you."))
+    live._decoder.decode = lambda audio, beam_size=5: Decoded("Thank you.", -1.2, 0.7)
+    events = run(live, np.concatenate([speak("mm hmm"), silence(1)]), silence(0.1))
+    assert committed(events) == []
+
+
+def test_interims_back_off_when_decoding_is_slow():
+    clock = iter(np.arange(0, 10_000, 0.9))  # every decode appears to take 0.9 s
+    live = LiveTranscriber(FakeDecoder(), LiveSettings(), timer=lambda: next(clock))
+    long_turn = speak("and then the screen went black and the fan started to make a noise " * 2)
+    events = run(live, np.concatenate([long_turn, silence(1)]), silence(0.1))
+    interims = [e for e in events if isinstance(e, Partial) and e.text]
+    assert len(interims) <= len(long_turn) / 16000 / 2.7 + 1

@@ -31,7 +31,6 @@ VENV_PY=.venv/bin/python
 
 # torch first, pinned: an unpinned torch (pulled in by a dependency) is a multi-GB CUDA build.
 if ! "$VENV_PY" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
-  "$VENV_PY" -m pip install -q --upgrade pip
   "$VENV_PY" -m pip install -q torch==2.13.0
 fi
 

@@ -38,7 +38,7 @@ def test_real_call_greeting_is_attributed_once(shared_data, tmp_path, tiny_engin
     agent_words = set(
         normalise(" ".join(s.text for s in segments if s.speaker is Side.AGENT)).split()
     )
-    client_first = [s for s in segments if s.speaker is Side.CLIENT][0]
+    client_first = next(s for s in segments if s.speaker is Side.CLIENT)
     assert {"platinum", "motors"} <= agent_words
     assert client_first.start > 6.0, "the greeting is not repeated on the client side"
     client_text = normalise(" ".join(s.text for s in segments if s.speaker is Side.CLIENT))

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs everything, sets up the virtual audio devices, then runs the checks and the
+# whole test suite. This is the README's test command; CI runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install.sh
+bash scripts/virtual-audio.sh
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== import contracts (Qt only in ui/)"
+.venv/bin/lint-imports
+echo "== pytest"
+.venv/bin/python -m pytest -ra "$@"

@@ -113,6 +113,7 @@ def analyze_realtime(
         }
         for side, src in sources.items()
     }
+    capture["backlog_max_s"] = round(session.max_backlog_seconds, 2)
     duration = max(src.duration for src in sources.values())
     segments.sort(key=lambda s: (s.start, s.speaker.value))
     return CallResult(engine.describe(), duration, segments, mode="realtime", capture=capture)

@@ -58,6 +58,7 @@ class CallSession:
         self._started_at: float | None = None
         self._aligned: set[Side] = set()
         self.failure: BaseException | None = None
+        self.max_backlog_seconds = 0.0
 
     @classmethod
     def create(
@@ -159,6 +160,8 @@ class CallSession:
                 got = self._pull()
                 if ended and not got:
                     break
+                backlog = self._transcriber.backlog_seconds
+                self.max_backlog_seconds = max(self.max_backlog_seconds, backlog)
                 events = self._transcriber.step(allow_interim=not self._stopping.is_set())
                 self._emit(events)
                 if not events and not got:

@@ -106,3 +106,14 @@ def test_listen_command_prints_lines_and_drains_on_interrupt(tmp_path):
     assert listen.returncode == 0, err
     assert "CLIENT" in out and "password" in normalise(out), out + err
     assert "Traceback" not in err
+
+
+def test_devices_command_lists_the_virtual_inputs():
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "devices"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["index", "channels", "rate", "name"]
+    names = [line.split(maxsplit=3)[3] for line in lines[1:]]
+    assert AGENT_DEVICE in names and CLIENT_DEVICE in names

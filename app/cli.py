@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -159,16 +160,14 @@ def _run_live(session, seconds: float | None) -> None:
     """Run until the sources end, Ctrl-C/SIGTERM, or ``seconds``; then drain and return."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    deadline = None if seconds is None else time.monotonic() + seconds
     try:
         session.start()
         try:
-            deadline = seconds
             while session.running and not stop.is_set():
-                stop.wait(0.2 if deadline is None else min(0.2, max(deadline, 0)))
-                if deadline is not None:
-                    deadline -= 0.2
-                    if deadline <= 0:
-                        break
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                stop.wait(0.2)
         except KeyboardInterrupt:
             pass
         print("\nstopping: transcribing what was captured…", file=sys.stderr)

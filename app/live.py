@@ -169,11 +169,14 @@ class LiveTranscriber:
             return []
         since, side, audio = max(due, key=lambda item: item[0])
         self.stats.interims_skipped += len(due) - 1
-        own = self._segmenters[side].levels
-        frames = len(audio) // FRAME
-        own_level, _ = loud_level(own.between(own.frames - frames, own.frames))
+        history = self._segmenters[side].levels
+        first, last = history.frames - len(audio) // FRAME, history.frames
+        own = history.between(first, last)
+        other = self._segmenters[side.other].levels.between(first, last)
         self._last_interim_at[side] = len(audio)
-        if own_level < s.quiet_dbfs:
+        if loud_level(own)[0] < s.quiet_dbfs or is_crosstalk(
+            own, other, self._levels[side].typical, self._levels[side.other].typical
+        ):
             return []
         started = self._timer()
         decoded = self._decoder.decode(audio, beam_size=s.interim_beam_size)

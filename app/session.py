@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.live import LiveSettings, LiveTranscriber
+from app.live import Decoder, DecodeStats, LiveSettings, LiveTranscriber
 from app.transcript import Committed, Event
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
@@ -64,7 +64,7 @@ class CallSession:
     def create(
         cls,
         sources: dict[Side, AudioSource],
-        decoder,
+        decoder: Decoder,
         on_event: Callable[[Event], None],
         settings: LiveSettings | None = None,
         pace: float = 1.0,
@@ -114,7 +114,7 @@ class CallSession:
         )
 
     @property
-    def stats(self):
+    def stats(self) -> DecodeStats:
         return self._transcriber.stats
 
     # -- pipeline thread -----------------------------------------------------------------

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app import __version__
+from app.coach import Coach, Cue, Flag, IncidentNote
 from app.live import LiveSettings, LiveTranscriber
+from app.mood import ClientMood, MoodUpdate, SentimentScorer
+from app.playbook import Playbook
 from app.session import CallSession
-from app.transcript import Committed, Event, Segment
+from app.transcript import Committed, Segment, Stage, run_stages
 from audio.resample import resample_to_16k
 from audio.sides import Side
 from audio.sources import FileChannel, FileReplaySource, read_channel
@@ -26,6 +30,11 @@ class CallResult:
     segments: list[Segment]
     mode: str
     capture: dict[str, Any] = field(default_factory=dict)
+    mood: list[MoodUpdate] = field(default_factory=list)
+    sentiment_model: dict[str, Any] | None = None
+    cues: list[Cue] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[IncidentNote] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -33,9 +42,12 @@ class CallResult:
             "model": self.model,
             "mode": self.mode,
             "duration_s": round(self.duration_s, 2),
+            "sentiment_model": self.sentiment_model,
             "segments": [s.to_json() for s in self.segments],
-            "cues": [],
-            "flags": [],
+            "mood": [m.to_json() for m in self.mood],
+            "cues": [c.to_json() for c in self.cues],
+            "flags": [f.to_json() for f in self.flags],
+            "notes": [n.to_json() for n in self.notes],
         }
         latencies = [s.latency_s for s in self.segments if s.latency_s is not None]
         if latencies:
@@ -49,32 +61,101 @@ class CallResult:
         return data
 
 
+def call_stages(sentiment: SentimentScorer | None, playbook: Playbook | None) -> list[Stage]:
+    """What runs after transcription: client mood (with a sentiment model), then the coach."""
+    stages: list[Stage] = []
+    if sentiment is not None:
+        stages.append(ClientMood(sentiment))
+    if playbook is not None:
+        stages.append(Coach(playbook, sentiment))
+    return stages
+
+
+class _Collector:
+    """Gathers a call's results from the pipeline's events (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self.mood: list[MoodUpdate] = []
+        self.cues: list[Cue] = []
+        self.flags: list[Flag] = []
+        self.notes: list[IncidentNote] = []
+        self._lock = threading.Lock()
+        self._lists: dict[type, list[Any]] = {
+            MoodUpdate: self.mood, Cue: self.cues, Flag: self.flags, IncidentNote: self.notes
+        }  # fmt: skip
+
+    def __call__(self, event: Any) -> None:
+        with self._lock:
+            if isinstance(event, Committed):
+                self.segments.append(event.segment)
+            elif type(event) in self._lists:
+                self._lists[type(event)].append(event)
+
+    def result(self, engine: WhisperEngine, duration: float, mode: str, **extra: Any) -> CallResult:
+        self.segments.sort(key=lambda s: (s.start, s.speaker.value))
+        return CallResult(
+            engine.describe(),
+            duration,
+            self.segments,
+            mode=mode,
+            mood=self.mood,
+            cues=self.cues,
+            flags=self.flags,
+            notes=self.notes,
+            **extra,
+        )
+
+
+def _describe(sentiment: SentimentScorer | None) -> dict[str, Any] | None:
+    describe = getattr(sentiment, "describe", None)
+    return describe() if describe else None
+
+
 def analyze_offline(
-    channels: dict[Side, FileChannel], engine: WhisperEngine, settings: LiveSettings | None = None
+    channels: dict[Side, FileChannel],
+    engine: WhisperEngine,
+    settings: LiveSettings | None = None,
+    sentiment: SentimentScorer | None = None,
+    playbook: Playbook | None = None,
 ) -> CallResult:
     """The live path's segmentation and decoding, fed as fast as the CPU allows.
 
     Same utterances, crosstalk handling and invented-text filter as a live call, without
-    the waiting and without interim hypotheses.
+    the waiting and without interim hypotheses. The coach sees the call clock advance with
+    the audio; cue times assume text appears as soon as an utterance ends.
     """
     audio = {}
     for side, channel in channels.items():
         samples, rate = read_channel(channel)
         audio[side] = resample_to_16k(samples, rate)
     live = LiveTranscriber(engine, settings)
-    segments: list[Segment] = []
+    stages = call_stages(sentiment, playbook)
+    collector = _Collector()
+
+    def collect(events: list[Any]) -> None:
+        for event in run_stages(stages, events):
+            collector(event)
+
+    def tick(now: float) -> None:
+        for stage in stages:
+            if hasattr(stage, "tick"):
+                for event in stage.tick(now):
+                    collector(event)
+
     block = SAMPLE_RATE  # one second per side per step keeps both sides' levels in step
     length = max(len(a) for a in audio.values())
     for offset in range(0, length, block):
         for side in Side:
             live.feed(side, audio[side][offset : offset + block])
-        for event in live.step(allow_interim=False):
-            if isinstance(event, Committed):
-                segments.append(event.segment)
+        collect(live.step(allow_interim=False))
+        tick(min(offset + block, length) / SAMPLE_RATE)
     live.finish()
-    segments.extend(e.segment for e in live.drain() if isinstance(e, Committed))
-    segments.sort(key=lambda s: (s.start, s.speaker.value))
-    return CallResult(engine.describe(), length / SAMPLE_RATE, segments, mode="offline")
+    collect(live.drain())
+    tick(length / SAMPLE_RATE)
+    return collector.result(
+        engine, length / SAMPLE_RATE, "offline", sentiment_model=_describe(sentiment)
+    )
 
 
 def analyze_realtime(
@@ -82,22 +163,27 @@ def analyze_realtime(
     engine: WhisperEngine,
     settings: LiveSettings | None = None,
     pace: float = 1.0,
-    on_event=None,
+    on_event: Callable[[Any], None] | None = None,
+    sentiment: SentimentScorer | None = None,
+    playbook: Playbook | None = None,
 ) -> CallResult:
     """Replay the call at ``pace`` × real time through the live path (sources, buffers,
-    resampling, VAD, streaming decode) and record each segment's latency."""
+    resampling, VAD, streaming decode, mood, coach) and record each segment's latency."""
     sources = {side: FileReplaySource(side, ch, pace=pace) for side, ch in channels.items()}
-    segments: list[Segment] = []
-    lock = threading.Lock()
+    collector = _Collector()
 
-    def collect(event: Event) -> None:
-        if isinstance(event, Committed):
-            with lock:
-                segments.append(event.segment)
+    def collect(event: Any) -> None:
+        collector(event)
         if on_event is not None:
             on_event(event)
 
-    session = CallSession(sources, LiveTranscriber(engine, settings), collect, pace=pace)
+    session = CallSession(
+        sources,
+        LiveTranscriber(engine, settings),
+        collect,
+        pace=pace,
+        stages=call_stages(sentiment, playbook),
+    )
     session.start()
     try:
         session.wait()
@@ -105,7 +191,7 @@ def analyze_realtime(
         session.stop()
     if session.failure is not None:
         raise session.failure
-    capture = {
+    capture: dict[str, Any] = {
         side.value: {
             "source": src.description,
             "frames_dropped": src.stats().frames_dropped,
@@ -115,5 +201,6 @@ def analyze_realtime(
     }
     capture["backlog_max_s"] = round(session.max_backlog_seconds, 2)
     duration = max(src.duration for src in sources.values())
-    segments.sort(key=lambda s: (s.start, s.speaker.value))
-    return CallResult(engine.describe(), duration, segments, mode="realtime", capture=capture)
+    return collector.result(
+        engine, duration, "realtime", capture=capture, sentiment_model=_describe(sentiment)
+    )

@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from app import __version__
-from app.transcript import Committed, Event, Partial
+from app.coach import Cue, Flag, IncidentNote
+from app.transcript import Committed, Partial
 from audio.errors import AudioInputError
 from audio.sides import Side
 from models.errors import ModelError
@@ -51,16 +52,40 @@ class TranscriptPrinter:
         label = f"{side.value.upper():6}"
         return f"{self.COLOURS[side]}{label}\033[0m" if self.interactive else label
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: Any) -> None:
         with self._lock:
             if isinstance(event, Committed):
                 seg = event.segment
                 self._clear()
                 latency = f"  ({seg.latency_s:.2f} s)" if seg.latency_s is not None else ""
+                if seg.sentiment:
+                    label = seg.sentiment["label"]
+                    latency = f"  [{label} {seg.sentiment['scores'][label]:.2f}]{latency}"
                 line = f"[{_clock(seg.start)}] {self._label(seg.speaker)} {seg.text}"
                 dim = "\033[2m" if self.interactive else ""
                 reset = "\033[0m" if self.interactive else ""
                 print(f"{line}{dim}{latency}{reset}", file=self.stream, flush=True)
+            elif isinstance(event, Cue):
+                self._clear()
+                bold = "\033[1;35m" if self.interactive else ""
+                reset = "\033[0m" if self.interactive else ""
+                print(
+                    f"[{_clock(event.t)}] {bold}>> CUE    {event.message}{reset}\n"
+                    f"{'':11}   say: {event.phrases[0]}",
+                    file=self.stream,
+                    flush=True,
+                )
+            elif isinstance(event, Flag):
+                self._clear()
+                print(
+                    f"[{_clock(event.t)}] !! FLAG   {event.kind.replace('_', ' ')}: "
+                    f"“{event.excerpt}”",
+                    file=self.stream,
+                    flush=True,
+                )
+            elif isinstance(event, IncidentNote):
+                self._clear()
+                print(f"{'':11}   note: {event.text}", file=self.stream, flush=True)
             elif isinstance(event, Partial) and self.interactive:
                 self._clear()
                 if event.text:
@@ -95,6 +120,52 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--language", default="en", help="spoken language code, or 'auto' (multilingual models)"
     )
+    _add_sentiment_option(parser)
+    parser.add_argument(
+        "--playbook",
+        metavar="FILE",
+        help="your playbook file, merged over the default (default: "
+        "the user config playbook.toml if it exists); 'none' turns coaching off",
+    )
+
+
+def user_playbook_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("calmline")) / "playbook.toml"
+
+
+def _playbook(args: argparse.Namespace):
+    from app.playbook import PlaybookError, load_playbook
+
+    choice = getattr(args, "playbook", None)
+    if choice == "none":
+        return None
+    if choice is not None and not Path(choice).is_file():
+        raise UsageError(f"playbook file not found: {choice}")
+    override = Path(choice) if choice else user_playbook_path()
+    try:
+        return load_playbook(override if override.is_file() else None)
+    except PlaybookError as exc:
+        raise UsageError(f"{exc} (fix the file, or pass --playbook none)") from exc
+
+
+def _add_sentiment_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sentiment-model",
+        default="default",
+        metavar="MODEL",
+        help="client sentiment: 'default' (Calmline's own MiniLM model), a local directory "
+        "(Calmline ONNX model or a transformers text-classification model), or 'none'",
+    )
+
+
+def _sentiment(args: argparse.Namespace):
+    from models.sentiment import load_sentiment_model
+
+    if args.sentiment_model == "none":
+        return None
+    return load_sentiment_model(args.sentiment_model, threads=getattr(args, "threads", 2))
 
 
 def _engine(args: argparse.Namespace):
@@ -134,11 +205,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     channels = _channels(args)
     engine = _engine(args)
+    sentiment = _sentiment(args)
+    playbook = _playbook(args)
     if args.realtime:
         printer = TranscriptPrinter(sys.stderr) if args.json else TranscriptPrinter()
-        result = analyze_realtime(channels, engine, pace=args.pace, on_event=printer)
+        result = analyze_realtime(
+            channels, engine, pace=args.pace, on_event=printer, sentiment=sentiment,
+            playbook=playbook,
+        )  # fmt: skip
     else:
-        result = analyze_offline(channels, engine)
+        result = analyze_offline(channels, engine, sentiment=sentiment, playbook=playbook)
     document = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     if args.json:
         out = Path(args.json)
@@ -151,8 +227,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(f"wrote {out} ({len(result.segments)} segments)", file=sys.stderr)
     elif not args.realtime:
         printer = TranscriptPrinter()
-        for segment in result.segments:
-            printer(Committed(segment))
+        timeline = [(s.end, 0, Committed(s)) for s in result.segments]
+        timeline += [(c.t, 1, c) for c in result.cues] + [(f.t, 2, f) for f in result.flags]
+        for _, _, event in sorted(timeline, key=lambda item: item[:2]):
+            printer(event)
     return 0
 
 
@@ -195,7 +273,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     for side, src in sources.items():
         print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
     print("listening… Ctrl-C to stop", file=sys.stderr)
-    session = CallSession.create(sources, engine, printer)
+    session = CallSession.create(sources, engine, printer, stages=_call_stages(args))
     _run_live(session, args.seconds)
     dropped = {s.value: src.stats().frames_dropped for s, src in sources.items()}
     if any(dropped.values()):
@@ -217,15 +295,74 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{engine.threads} threads). Ctrl-C to stop.\n",
         file=sys.stderr,
     )
-    session = CallSession.create(sources, engine, TranscriptPrinter(), pace=args.pace)
+    session = CallSession.create(
+        sources, engine, TranscriptPrinter(), pace=args.pace, stages=_call_stages(args)
+    )
     _run_live(session, None)
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from app.bench import run_bench
+def _call_stages(args: argparse.Namespace) -> list:
+    from app.analyze import call_stages
 
-    return run_bench(args)
+    return call_stages(_sentiment(args), _playbook(args))
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    texts = list(args.text)
+    if args.file:
+        path = Path(args.file)
+        try:
+            source = sys.stdin if args.file == "-" else path.open(encoding="utf-8")
+            with source:
+                texts += [line.strip() for line in source if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from exc
+    if not texts:
+        raise UsageError('give text to score, e.g. calmline sentiment "this is useless"')
+    model = _sentiment(args)
+    if model is None:
+        raise UsageError("--sentiment-model none leaves nothing to score with")
+    results = model.classify(texts)
+    if args.json:
+        for text, result in zip(texts, results, strict=True):
+            print(json.dumps({"text": text, **result.to_json()}, ensure_ascii=False))
+        return 0
+    for text, result in zip(texts, results, strict=True):
+        scores = " ".join(f"{label[:3]} {p:.2f}" for label, p in result.scores.items())
+        print(f"{result.label:<8}  {scores}  {text}")
+    return 0
+
+
+def cmd_playbook(args: argparse.Namespace) -> int:
+    from app.playbook import PlaybookError, default_playbook_path, load_playbook
+
+    if args.path:
+        print(user_playbook_path())
+        return 0
+    if args.check:
+        try:
+            playbook = load_playbook(Path(args.check))
+        except PlaybookError as exc:
+            raise UsageError(str(exc)) from exc
+        print(f"{args.check}: ok ({len(playbook.situations)} situations)")
+        return 0
+    override = user_playbook_path()
+    print(f"default: {default_playbook_path()}")
+    print(f"yours:   {override}" + ("" if override.is_file() else " (not created)"))
+    playbook = _playbook(args)
+    for situation in sorted(playbook.situations.values(), key=lambda s: -s.priority):
+        print(f"  {situation.priority:>3}  {situation.kind:<16} {situation.cue}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench import BenchError, run_bench
+
+    try:
+        return run_bench(args)
+    except BenchError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,10 +404,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("sentiment", help="score the sentiment of client lines")
+    p.add_argument("text", nargs="*", help="lines to score")
+    p.add_argument("--file", help="score each line of this file ('-' = stdin)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    _add_sentiment_option(p)
+    p.set_defaults(func=cmd_sentiment)
+
+    p = sub.add_parser("playbook", help="show, locate or validate the coaching playbook")
+    p.add_argument("--check", metavar="FILE", help="validate FILE merged over the default")
+    p.add_argument("--path", action="store_true", help="print where your own playbook goes")
+    p.set_defaults(func=cmd_playbook)
+
     p = sub.add_parser("bench", help="measure speed, latency, accuracy and memory")
     p.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
     p.add_argument("--models", default="tiny.en,base", help="comma-separated models to measure")
     p.add_argument("--calls-seconds", type=float, default=None, help="limit each call to N s")
+    p.add_argument(
+        "--live-seconds",
+        type=float,
+        default=120.0,
+        help="replay this much of a call at real-time pace for live latency (default 120)",
+    )
     p.add_argument("--skip-live", action="store_true", help="skip the real-time replay part")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.set_defaults(func=cmd_bench)

@@ -29,7 +29,7 @@ from models.stt import Decoded, is_invented
 
 
 class Decoder(Protocol):
-    def decode(self, audio: np.ndarray, beam_size: int = 5) -> Decoded: ...
+    def decode(self, audio: np.ndarray, beam_size: int = 5, previous: str = "") -> Decoded: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class LiveTranscriber:
         self._ids = itertools.count(1)
         self._last_interim_at = dict.fromkeys(Side, 0)  # samples of active audio
         self._shown_interim = dict.fromkeys(Side, False)
+        self._previous = dict.fromkeys(Side, "")  # each speaker's last committed text
         self._interim_cost = 0.0
         self.stats = DecodeStats()
 
@@ -137,7 +138,9 @@ class LiveTranscriber:
         decoded = None
         if reason is None:
             started = self._timer()
-            decoded = self._decoder.decode(utterance.audio, beam_size=self.settings.beam_size)
+            decoded = self._decoder.decode(
+                utterance.audio, beam_size=self.settings.beam_size, previous=self._previous[side]
+            )
             self.stats.decode_seconds += self._timer() - started
             if is_invented(
                 decoded.text, decoded.avg_logprob, decoded.no_speech_prob, utterance.duration
@@ -150,6 +153,7 @@ class LiveTranscriber:
             )
             return events
         self._levels[side].add(own_level)
+        self._previous[side] = decoded.text
         self.stats.commits += 1
         segment = Segment(next(self._ids), side, utterance.start, utterance.end, decoded.text)
         events.append(Committed(segment))
@@ -179,7 +183,9 @@ class LiveTranscriber:
         ):
             return []
         started = self._timer()
-        decoded = self._decoder.decode(audio, beam_size=s.interim_beam_size)
+        decoded = self._decoder.decode(
+            audio, beam_size=s.interim_beam_size, previous=self._previous[side]
+        )
         cost = self._timer() - started
         self._interim_cost = 0.7 * self._interim_cost + 0.3 * cost if self._interim_cost else cost
         self.stats.decode_seconds += cost

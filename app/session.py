@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from app.live import Decoder, DecodeStats, LiveSettings, LiveTranscriber
-from app.transcript import Committed, Event
+from app.transcript import Committed, Stage, run_stages
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
 from audio.sides import Side
@@ -43,11 +44,13 @@ class CallSession:
         self,
         sources: dict[Side, AudioSource],
         transcriber: LiveTranscriber,
-        on_event: Callable[[Event], None],
+        on_event: Callable[[Any], None],
         pace: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        stages: Sequence[Stage] = (),
     ) -> None:
         self._sources = sources
+        self._stages = list(stages)
         self._transcriber = transcriber
         self._on_event = on_event
         self._pace = pace
@@ -65,11 +68,12 @@ class CallSession:
         cls,
         sources: dict[Side, AudioSource],
         decoder: Decoder,
-        on_event: Callable[[Event], None],
+        on_event: Callable[[Any], None],
         settings: LiveSettings | None = None,
         pace: float = 1.0,
+        stages: Sequence[Stage] = (),
     ) -> CallSession:
-        return cls(sources, LiveTranscriber(decoder, settings), on_event, pace=pace)
+        return cls(sources, LiveTranscriber(decoder, settings), on_event, pace=pace, stages=stages)
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
@@ -105,9 +109,8 @@ class CallSession:
         return self._thread is not None and self._thread.is_alive()
 
     def status(self) -> SessionStatus:
-        now = self._clock()
         return SessionStatus(
-            call_seconds=0.0 if self._started_at is None else (now - self._started_at) * self._pace,
+            call_seconds=self.call_time(),
             backlog_seconds=self._transcriber.backlog_seconds,
             capture={side: src.stats() for side, src in self._sources.items()},
             errors={side: src.error for side, src in self._sources.items() if src.error},
@@ -141,16 +144,39 @@ class CallSession:
             log.info("%s input started %.3f s after the call clock", side.value, late)
             self._transcriber.feed(side, np.zeros(int(late * SAMPLE_RATE), dtype=np.float32))
 
-    def _emit(self, events: list[Event]) -> None:
+    def _with_latency(self, event: Any) -> Any:
+        if isinstance(event, Committed) and self._started_at is not None:
+            spoken_until = self._started_at + event.segment.end / self._pace
+            latency = max(0.0, self._clock() - spoken_until)
+            return Committed(replace(event.segment, latency_s=latency))
+        return event
+
+    def _emit(self, events: list[Any]) -> None:
+        events = [self._with_latency(e) for e in run_stages(self._stages, events)]
+        self._deliver(events)
+
+    def _deliver(self, events: list[Any]) -> None:
         for event in events:
-            if isinstance(event, Committed) and self._started_at is not None:
-                spoken_until = self._started_at + event.segment.end / self._pace
-                latency = max(0.0, self._clock() - spoken_until)
-                event = Committed(replace(event.segment, latency_s=latency))
             try:
                 self._on_event(event)
             except Exception:  # a listener's bug must not stop transcription
                 log.exception("event listener failed")
+
+    def call_time(self) -> float:
+        """Seconds of call time since start (the replay's time when paced)."""
+        return 0.0 if self._started_at is None else (self._clock() - self._started_at) * self._pace
+
+    def _tick(self) -> None:
+        """Let time-driven stages (the coach: silences, cue expiry) see the call clock."""
+        now = self.call_time()
+        for stage in self._stages:
+            tick = getattr(stage, "tick", None)
+            if tick is None:
+                continue
+            try:
+                self._deliver(tick(now))
+            except Exception:
+                log.exception("pipeline stage %r failed on the clock tick", stage)
 
     def _run(self) -> None:
         try:
@@ -162,6 +188,7 @@ class CallSession:
                     break
                 backlog = self._transcriber.backlog_seconds
                 self.max_backlog_seconds = max(self.max_backlog_seconds, backlog)
+                self._tick()
                 events = self._transcriber.step(allow_interim=not self._stopping.is_set())
                 self._emit(events)
                 if not events and not got:
@@ -171,6 +198,7 @@ class CallSession:
                 if tail.size:
                     self._transcriber.feed(side, tail)
             self._transcriber.finish()
+            self._tick()
             self._emit(self._transcriber.drain())
         except BaseException as exc:  # surfaced to the caller, never lost silently
             log.exception("transcription pipeline failed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,23 @@ class Discarded:
 
 
 Event = Committed | Partial | Discarded
+
+# A stage of the call pipeline after transcription (sentiment, coach): takes the events of
+# one step and returns them, possibly changed, with its own events added.
+Stage = Callable[[list[Any]], list[Any]]
+
+log = logging.getLogger(__name__)
+
+
+def run_stages(stages: Sequence[Stage], events: list[Any]) -> list[Any]:
+    """Pass ``events`` through each stage; a stage that fails is skipped for this step
+    (the call goes on with what still works) and logged."""
+    for stage in stages:
+        try:
+            events = stage(events)
+        except Exception:
+            log.exception("pipeline stage %r failed; its output is missing for this step", stage)
+    return events
 
 
 @dataclass

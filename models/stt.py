@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # faster-whisper must never reach 
 SAMPLE_RATE = 16_000
 LIVE_WINDOW_S = 10.0
 MAX_WINDOW_S = 30.0
+PREVIOUS_TOKENS = 64  # of the same speaker's last words, given to the decoder as context
 
 
 @dataclass(frozen=True)
@@ -173,16 +174,23 @@ class WhisperEngine:
         features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
         return ctranslate2.StorageView.from_array(features)
 
-    def decode(self, audio: np.ndarray, beam_size: int = 5) -> Decoded:
-        """Transcribe one utterance (≤ 30 s, 16 kHz mono float32)."""
-        decoded = self._decode(audio, beam_size, LIVE_WINDOW_S)
+    def decode(self, audio: np.ndarray, beam_size: int = 5, previous: str = "") -> Decoded:
+        """Transcribe one utterance (≤ 30 s, 16 kHz mono float32).
+
+        ``previous`` is what the same speaker said just before: like faster-whisper's
+        ``condition_on_previous_text`` it keeps spelling and names consistent across
+        utterances. The loop-safe retry drops it, as faster-whisper does when decoding fails.
+        """
+        decoded = self._decode(audio, beam_size, LIVE_WINDOW_S, previous)
         if has_loop(decoded.text):
             retry = self._decode(audio, beam_size, MAX_WINDOW_S)
             if not has_loop(retry.text) or len(retry.text) < len(decoded.text):
                 return retry
         return decoded
 
-    def _decode(self, audio: np.ndarray, beam_size: int, min_window: float) -> Decoded:
+    def _decode(
+        self, audio: np.ndarray, beam_size: int, min_window: float, previous: str = ""
+    ) -> Decoded:
         seconds = len(audio) / SAMPLE_RATE
         encoded = self._model.model.encode(self._features(audio, min_window), to_cpu=False)
         language = self.language
@@ -191,11 +199,14 @@ class WhisperEngine:
             language = ranked[0][0][2:-2]
         tokenizer = self._tokenizer(language)
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        if previous.strip():
+            context = tokenizer.encode(" " + previous.strip())[-PREVIOUS_TOKENS:]
+            prompt = [tokenizer.sot_prev, *context, *prompt]
         result = self._model.model.generate(
             encoded,
             [prompt],
             beam_size=beam_size,
-            max_length=min(224, len(prompt) + 10 + int(seconds * 10)),
+            max_length=min(448, len(prompt) + 10 + int(seconds * 10)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -15,14 +14,11 @@ import numpy as np
 import pytest
 import soundfile
 
+from app.speech_eval import normalise as normalise  # re-exported for the tests
 from audio.resample import resample_to_16k
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("CALMLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text.lower())).strip()
 
 
 @pytest.fixture(scope="session")

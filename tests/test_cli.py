@@ -42,7 +42,9 @@ def call_file(tmp_path_factory) -> Path:
 
 
 def check_contract(document: dict) -> None:
-    assert set(document) >= {"calmline", "model", "duration_s", "segments", "cues", "flags"}
+    assert set(document) >= {
+        "calmline", "model", "sentiment_model", "duration_s", "segments", "mood", "cues", "flags"
+    }  # fmt: skip
     assert document["cues"] == [] and document["flags"] == []
     assert document["model"]["name"] == "tiny.en"
     ids = [s["id"] for s in document["segments"]]
@@ -51,7 +53,17 @@ def check_contract(document: dict) -> None:
         assert segment["speaker"] in ("agent", "client")
         assert 0 <= segment["start"] < segment["end"] <= document["duration_s"] + 0.5
         assert segment["text"].strip()
-        assert segment["sentiment"] is None
+        if segment["speaker"] == "agent":
+            assert segment["sentiment"] is None
+        else:
+            sentiment = segment["sentiment"]
+            assert set(sentiment["scores"]) == {"negative", "neutral", "positive"}
+            assert sum(sentiment["scores"].values()) == pytest.approx(1, abs=0.01)
+            assert sentiment["label"] == max(sentiment["scores"], key=sentiment["scores"].get)
+    client_ends = [s["end"] for s in document["segments"] if s["speaker"] == "client"]
+    assert [m["t"] for m in document["mood"]] == sorted(client_ends)
+    for point in document["mood"]:
+        assert -1 <= point["value"] <= 1 and point["trend"] in ("rising", "steady", "falling")
 
 
 def test_analyze_writes_the_json_contract(call_file, tmp_path):
@@ -62,6 +74,9 @@ def test_analyze_writes_the_json_contract(call_file, tmp_path):
     check_contract(document)
     by_side = {s["speaker"]: s["text"].lower() for s in document["segments"]}
     assert "help" in by_side["agent"] and "printer" in by_side["client"]
+    client = next(s for s in document["segments"] if s["speaker"] == "client")
+    assert client["sentiment"]["label"] == "negative"  # "My printer is not working again."
+    assert document["mood"][0]["value"] < 0
 
 
 def test_agent_channel_right_swaps_the_sides(call_file):
@@ -141,3 +156,49 @@ def test_damaged_model_file(tmp_path, call_file):
     (model / "model.bin").write_bytes((model / "model.bin").read_bytes()[:3_000_000])
     result = calmline("analyze", str(call_file), "--model", str(model))
     assert_bad_input(result, "cannot load the Whisper model", str(model))
+
+
+@pytest.mark.slow
+def test_bench_prints_ratios_against_the_baseline(shared_data):
+    result = calmline(
+        "bench", "--data", str(shared_data), "--models", "tiny.en",
+        "--calls-seconds", "15", "--live-seconds", "8",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("Calmline benchmark", 1)[1]
+    offline = next(line for line in table.splitlines() if line.startswith("tiny.en"))
+    audio_s, calmline_s, baseline_s, _, ratio = offline.split()[1:6]
+    assert float(audio_s) == pytest.approx(60, abs=1)  # two calls × two sides × 15 s
+    assert float(ratio) == pytest.approx(float(calmline_s) / float(baseline_s), abs=0.02)
+    assert "Live latency" in table and "peak RSS" in table
+
+
+def test_bench_without_data_says_where_to_point_it(tmp_path):
+    assert_bad_input(calmline("bench", "--data", str(tmp_path)), "--data")
+
+
+def test_sentiment_command_scores_lines(tmp_path):
+    result = calmline("sentiment", "thank you so much that fixed it", "this is a total joke")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    assert first.startswith("positive") and second.startswith("negative")
+
+    lines = tmp_path / "lines.txt"
+    lines.write_text("my account number is four five six\n\nyou people are useless\n")
+    result = calmline("sentiment", "--file", str(lines), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == [
+        "my account number is four five six",
+        "you people are useless",
+    ]
+    assert rows[1]["label"] == "negative"
+    assert set(rows[0]["scores"]) == {"negative", "neutral", "positive"}
+
+
+def test_sentiment_command_bad_input(tmp_path):
+    assert_bad_input(calmline("sentiment"), "give text")
+    assert_bad_input(calmline("sentiment", "--file", str(tmp_path / "nope.txt"), "x"), "nope.txt")
+    assert_bad_input(
+        calmline("sentiment", "--sentiment-model", str(tmp_path), "hello"), str(tmp_path)
+    )

@@ -16,8 +16,11 @@ class FakeDecoder:
     text: str = "hello there"
     calls: list = field(default_factory=list)
 
-    def decode(self, audio, beam_size=5):
+    previous: list = field(default_factory=list)
+
+    def decode(self, audio, beam_size=5, previous=""):
         self.calls.append((len(audio) / 16000, beam_size))
+        self.previous.append(previous)
         return Decoded(self.text, avg_logprob=-0.2, no_speech_prob=0.01)
 
 
@@ -108,7 +111,7 @@ def test_double_talk_is_kept_on_both_sides():
 
 def test_invented_text_is_not_committed():
     live = LiveTranscriber(FakeDecoder(text="Thank you."))
-    live._decoder.decode = lambda audio, beam_size=5: Decoded("Thank you.", -1.2, 0.7)
+    live._decoder.decode = lambda audio, beam_size=5, previous="": Decoded("Thank you.", -1.2, 0.7)
     events = run(live, np.concatenate([speak("mm hmm"), silence(1)]), silence(0.1))
     assert committed(events) == []
 
@@ -120,3 +123,13 @@ def test_interims_back_off_when_decoding_is_slow():
     events = run(live, np.concatenate([long_turn, silence(1)]), silence(0.1))
     interims = [e for e in events if isinstance(e, Partial) and e.text]
     assert len(interims) <= len(long_turn) / 16000 / 2.7 + 1
+
+
+def test_each_speaker_is_decoded_with_their_own_previous_words():
+    decoder = FakeDecoder()
+    live = LiveTranscriber(decoder, LiveSettings(min_interim_audio_s=60))  # commits only
+    first = speak("I need the data set.")
+    agent = np.concatenate([silence(0.5), first, silence(1), first, silence(5)])
+    client = np.concatenate([silence(len(agent) / 16000 - 3), speak("Okay.", "en-us+f3")])
+    run(live, agent, client)
+    assert decoder.previous == ["", "hello there", ""]

@@ -1,8 +1,9 @@
-"""The reference clips in ../shared/data/speech, with their transcripts."""
+"""Word error rate on the reference clips in ../shared/data/speech (tests and `calmline bench`)."""
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from app.live import LiveSettings, LiveTranscriber
+from app.transcript import Committed
 from audio.resample import resample_to_16k
+from audio.sides import Side
+from audio.vad import SAMPLE_RATE
+from models.stt import WhisperEngine
 
 
 @dataclass(frozen=True)
@@ -52,3 +58,32 @@ def load_clips(data: Path, include_long: bool = True) -> list[Clip]:
             text = z.read(txt_name).decode("utf-8-sig").split("\t", 1)[1]
         clips.append(Clip("azure", resample_to_16k(samples, rate), text))
     return clips
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, single spaces: what word error rate is computed on."""
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text.lower())).strip()
+
+
+def offline_text(engine: WhisperEngine, audio: np.ndarray) -> str:
+    """Bare faster-whisper over the whole clip (the baseline)."""
+    return " ".join(t.text for t in engine.transcribe(audio))
+
+
+def live_text(
+    engine: WhisperEngine, audio: np.ndarray, settings: LiveSettings | None = None
+) -> str:
+    """The clip through the live path in 100 ms blocks, interims included, other side silent."""
+    live = LiveTranscriber(engine, settings)
+    padded = np.concatenate(
+        [np.zeros(SAMPLE_RATE * 3 // 10, np.float32), audio, np.zeros(SAMPLE_RATE, np.float32)]
+    )
+    block = SAMPLE_RATE // 10
+    texts = []
+    for i in range(0, len(padded), block):
+        live.feed(Side.AGENT, padded[i : i + block])
+        live.feed(Side.CLIENT, np.zeros(len(padded[i : i + block]), dtype=np.float32))
+        texts.extend(e.segment.text for e in live.step() if isinstance(e, Committed))
+    live.finish()
+    texts.extend(e.segment.text for e in live.drain() if isinstance(e, Committed))
+    return " ".join(texts)

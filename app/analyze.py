@@ -92,6 +92,22 @@ class _Collector:
             elif type(event) in self._lists:
                 self._lists[type(event)].append(event)
 
+    def result_json(self, sentiment: SentimentScorer | None) -> dict[str, Any]:
+        """The JSON contract for a call that had no audio (a written transcript)."""
+        self.segments.sort(key=lambda s: (s.start, s.speaker.value))
+        return {
+            "calmline": __version__,
+            "model": None,
+            "mode": "text",
+            "sentiment_model": _describe(sentiment),
+            "duration_s": round(max((s.end for s in self.segments), default=0.0), 2),
+            "segments": [s.to_json() for s in self.segments],
+            "mood": [m.to_json() for m in self.mood],
+            "cues": [c.to_json() for c in self.cues],
+            "flags": [f.to_json() for f in self.flags],
+            "notes": [n.to_json() for n in self.notes],
+        }
+
     def result(self, engine: WhisperEngine, duration: float, mode: str, **extra: Any) -> CallResult:
         self.segments.sort(key=lambda s: (s.start, s.speaker.value))
         return CallResult(

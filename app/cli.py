@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from app import __version__
 from app.coach import Cue, Flag, IncidentNote
+from app.mood import MoodUpdate
 from app.transcript import Committed, Partial
 from audio.errors import AudioInputError
 from audio.sides import Side
@@ -42,8 +43,9 @@ class TranscriptPrinter:
 
     COLOURS: ClassVar[dict[Side, str]] = {Side.AGENT: "\033[36m", Side.CLIENT: "\033[33m"}
 
-    def __init__(self, stream=None, interactive: bool | None = None) -> None:
+    def __init__(self, stream=None, interactive: bool | None = None, show_mood: bool = False):
         self.stream = stream or sys.stdout
+        self.show_mood = show_mood
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self._interim_shown = False
         self._lock = threading.Lock()
@@ -65,6 +67,12 @@ class TranscriptPrinter:
                 dim = "\033[2m" if self.interactive else ""
                 reset = "\033[0m" if self.interactive else ""
                 print(f"{line}{dim}{latency}{reset}", file=self.stream, flush=True)
+            elif isinstance(event, MoodUpdate) and self.show_mood:
+                print(
+                    f"{'':11}   client mood {event.value:+.2f} ({event.trend.value})",
+                    file=self.stream,
+                    flush=True,
+                )
             elif isinstance(event, Cue):
                 self._clear()
                 bold = "\033[1;35m" if self.interactive else ""
@@ -217,14 +225,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         result = analyze_offline(channels, engine, sentiment=sentiment, playbook=playbook)
     document = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     if args.json:
-        out = Path(args.json)
-        if str(out) == "-":
-            print(document)
-        else:
-            tmp = out.with_name(out.name + ".tmp")
-            tmp.write_text(document + "\n", encoding="utf-8")
-            os.replace(tmp, out)
-            print(f"wrote {out} ({len(result.segments)} segments)", file=sys.stderr)
+        _write_json(args.json, document, f"{len(result.segments)} segments")
     elif not args.realtime:
         printer = TranscriptPrinter()
         timeline = [(s.end, 0, Committed(s)) for s in result.segments]
@@ -334,6 +335,65 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coach(args: argparse.Namespace) -> int:
+    from app.analyze import _Collector
+    from app.textcall import TranscriptError, coach_transcript, load_turns
+
+    try:
+        turns = load_turns(Path(args.transcript))
+    except TranscriptError as exc:
+        raise UsageError(str(exc)) from exc
+    sentiment = _sentiment(args)
+    playbook = _playbook(args)
+    printer = TranscriptPrinter(sys.stderr if args.json == "-" else None, show_mood=True)
+    collector = _Collector()
+
+    def both(event: Any) -> None:
+        printer(event)
+        collector(event)
+
+    coach_transcript(turns, sentiment, playbook, both)
+    if args.json:
+        document = json.dumps(collector.result_json(sentiment), indent=2, ensure_ascii=False)
+        _write_json(args.json, document, f"{len(collector.segments)} segments")
+    return 0
+
+
+def _write_json(target: str, document: str, what: str) -> None:
+    if target == "-":
+        print(document)
+        return
+    out = Path(target)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(document + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    print(f"wrote {out} ({what})", file=sys.stderr)
+
+
+def cmd_coach_eval(args: argparse.Namespace) -> int:
+    import platformdirs
+
+    from app.coach_eval import format_summary, run_scenarios, summarise
+
+    engine = _engine(args)
+    sentiment = _sentiment(args)
+    playbook = _playbook(args)
+    if playbook is None:
+        raise UsageError("coach-eval measures the coach; --playbook none leaves nothing to measure")
+    cache = Path(platformdirs.user_cache_dir("calmline")) / "scenarios"
+    mode = f"realtime, pace {args.pace:g}" if args.realtime else "offline"
+    print(f"rendering and running the scenarios ({mode}) …", file=sys.stderr)
+    results = run_scenarios(
+        engine, sentiment, playbook, cache, realtime=args.realtime, pace=args.pace,
+        names=args.scenario, log=lambda line: print(line, file=sys.stderr),
+    )  # fmt: skip
+    summary = summarise(results)
+    print(format_summary(summary, mode))
+    if args.json:
+        _write_json(args.json, json.dumps(summary, indent=2), f"{len(results)} scenarios")
+    return 0
+
+
 def cmd_playbook(args: argparse.Namespace) -> int:
     from app.playbook import PlaybookError, default_playbook_path, load_playbook
 
@@ -353,6 +413,20 @@ def cmd_playbook(args: argparse.Namespace) -> int:
     playbook = _playbook(args)
     for situation in sorted(playbook.situations.values(), key=lambda s: -s.priority):
         print(f"  {situation.priority:>3}  {situation.kind:<16} {situation.cue}")
+    return 0
+
+
+def cmd_train_sentiment(args: argparse.Namespace) -> int:
+    from models.sentiment_train import main as train_main
+
+    train_main(args.rest)
+    return 0
+
+
+def cmd_eval_sentiment(args: argparse.Namespace) -> int:
+    from models.sentiment_eval import main as eval_main
+
+    eval_main(args.rest)
     return 0
 
 
@@ -412,10 +486,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sentiment_option(p)
     p.set_defaults(func=cmd_sentiment)
 
+    p = sub.add_parser("coach", help="what the coach would say on a written transcript (no audio)")
+    p.add_argument(
+        "transcript",
+        help="Calmline JSON, an Azure conversation JSON, or a script of AGENT:/CLIENT: lines",
+    )
+    p.add_argument("--json", metavar="OUT", help="write the JSON result to OUT ('-' = stdout)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    _add_sentiment_option(p)
+    p.add_argument("--playbook", metavar="FILE", help="your playbook, merged over the default")
+    p.set_defaults(func=cmd_coach)
+
+    p = sub.add_parser("coach-eval", help="measure the coach on the scripted scenario calls")
+    p.add_argument("--realtime", action="store_true", help="replay through the live path")
+    p.add_argument("--pace", type=float, default=1.0, help="replay speed with --realtime")
+    p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_coach_eval)
+
     p = sub.add_parser("playbook", help="show, locate or validate the coaching playbook")
     p.add_argument("--check", metavar="FILE", help="validate FILE merged over the default")
     p.add_argument("--path", action="store_true", help="print where your own playbook goes")
     p.set_defaults(func=cmd_playbook)
+
+    p = sub.add_parser(
+        "train-sentiment",
+        help="train the client-sentiment model (see --help: OUTPUT_DIR, --data-dir, --seed …)",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_train_sentiment)
+    p = sub.add_parser(
+        "eval-sentiment",
+        help="evaluate a sentiment model: TweetEval, SST-2, GoEmotions, MELD, call lines, speed",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_eval_sentiment)
 
     p = sub.add_parser("bench", help="measure speed, latency, accuracy and memory")
     p.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
@@ -433,7 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASS_THROUGH = {"train-sentiment": cmd_train_sentiment, "eval-sentiment": cmd_eval_sentiment}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH:  # their own argument parsers (and --help)
+        return PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.mood import MoodUpdate, SentimentScorer
-from app.playbook import Playbook, Situation
+from app.playbook import CHECKLIST, Playbook, Situation
 from app.transcript import Committed, Partial, Segment
 from app.wording import Wording
 from audio.sides import Side
@@ -94,6 +94,15 @@ class IncidentNote:
         }
 
 
+@dataclass(frozen=True)
+class ChecklistTick:
+    """The coach heard the agent do one of the checklist items (see ``CHECKLIST``)."""
+
+    t: float
+    item: str
+    segment_id: int | None
+
+
 @dataclass
 class _Detected:
     kind: str
@@ -128,6 +137,9 @@ class Coach:
         self._silence_cued = False
         self._agent_rates: list[float] = []
         self._flagged_manager = False
+        self.checklist: dict[str, float] = {}  # item → call time it was ticked
+        self._client_explained = False
+        self._heard_now: set[str] = set()  # checklist items heard in the agent's current line
 
     # -- the stage interface -------------------------------------------------------------
     def __call__(self, events: list[Any]) -> list[Any]:
@@ -179,6 +191,8 @@ class Coach:
     # -- client lines ----------------------------------------------------------------------
     def _on_client(self, segment: Segment, mood: MoodUpdate | None) -> list[Any]:
         words = self.wording.words(segment.text)
+        if len(words) >= 6:
+            self._client_explained = True
         sentiment = segment.sentiment or {}
         scores = sentiment.get("scores", {})
         negative = float(scores.get("negative", 0.0))
@@ -273,9 +287,28 @@ class Coach:
         return []
 
     # -- agent lines -----------------------------------------------------------------------
+    def _tick_checklist(self, segment: Segment, words: list[str]) -> list[Any]:
+        heard = {
+            item
+            for item in ("acknowledged", "next_step", "kept_informed", "follow_up")
+            if self.wording.has(f"checklist_{item}", words)
+        }
+        self._heard_now = set(heard)
+        if self._client_explained:
+            heard.add("listened")
+        if self._hold_at is not None:
+            heard.add("kept_informed")  # came back to the client after going to check
+        ticks = []
+        for item in CHECKLIST:
+            if item in heard and item not in self.checklist:
+                self.checklist[item] = self._now
+                ticks.append(ChecklistTick(self._now, item, segment.id))
+        return ticks
+
     def _on_agent(self, segment: Segment) -> list[Any]:
         words = self.wording.words(segment.text)
         found: list[_Detected] = []
+        ticks = self._tick_checklist(segment, words)
         if self.wording.has("boundary", words):
             self._boundary_at = self._now
         self._hold_at = segment.end if self.wording.has("hold", words) else None
@@ -288,7 +321,12 @@ class Coach:
                 _Detected("jargon", segment, {"term": term, "plain": self.playbook.jargon[term]})
             )
         mirroring = self.playbook["mirroring"]
-        if self._scorer is not None and self._mood <= mirroring.setting("client_mood_max"):
+        empathic = "acknowledged" in self._heard_now  # "I'm sorry…" reads negative, but isn't
+        if (
+            self._scorer is not None
+            and not empathic
+            and self._mood <= mirroring.setting("client_mood_max")
+        ):
             try:
                 own = self._scorer.classify([segment.text])[0]
                 if own.scores.get("negative", 0.0) >= mirroring.setting("agent_negative_min"):
@@ -298,7 +336,7 @@ class Coach:
         found.extend(self._check_pace(segment, words))
         if self.wording.has("resolved_agent", words):
             found.append(_Detected("resolution", segment))
-        return self._raise_best(found)
+        return ticks + self._raise_best(found)
 
     def _check_pace(self, segment: Segment, words: list[str]) -> list[_Detected]:
         pace = self.playbook["agent_pace"]

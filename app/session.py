@@ -10,6 +10,7 @@ data from that thread; a UI adapter forwards them to its own thread.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,7 @@ class CallSession:
         self._aligned: set[Side] = set()
         self.failure: BaseException | None = None
         self.max_backlog_seconds = 0.0
+        self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     @classmethod
     def create(
@@ -166,6 +168,24 @@ class CallSession:
         """Seconds of call time since start (the replay's time when paced)."""
         return 0.0 if self._started_at is None else (self._clock() - self._started_at) * self._pace
 
+    def dismiss_cue(self) -> None:
+        """The agent dismissed the cue in front; safe to call from any thread (the coach
+        records it on the pipeline thread and answers with a ``CueCleared`` event)."""
+        self._requests.put("dismiss")
+
+    def _handle_requests(self) -> None:
+        while True:
+            try:
+                request = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if request == "dismiss":
+                for stage in self._stages:
+                    dismiss = getattr(stage, "dismiss", None)
+                    cleared = dismiss(self.call_time()) if dismiss else None
+                    if cleared is not None:
+                        self._deliver([cleared])
+
     def _tick(self) -> None:
         """Let time-driven stages (the coach: silences, cue expiry) see the call clock."""
         now = self.call_time()
@@ -188,6 +208,7 @@ class CallSession:
                     break
                 backlog = self._transcriber.backlog_seconds
                 self.max_backlog_seconds = max(self.max_backlog_seconds, backlog)
+                self._handle_requests()
                 self._tick()
                 events = self._transcriber.step(allow_interim=not self._stopping.is_set())
                 self._emit(events)

@@ -12,6 +12,9 @@ APT_PACKAGES=(
   libportaudio2 libsndfile1                                  # sounddevice, soundfile
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils  # virtual devices for the live tests
   espeak-ng sox                                              # the demo call and test speech
+  xvfb xauth libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+  libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
+  libdbus-1-3 libfontconfig1 fonts-dejavu-core                # the Qt window (and under Xvfb)
 )
 
 missing=()

@@ -45,7 +45,14 @@ def check_contract(document: dict) -> None:
     assert set(document) >= {
         "calmline", "model", "sentiment_model", "duration_s", "segments", "mood", "cues", "flags"
     }  # fmt: skip
-    assert document["cues"] == [] and document["flags"] == []
+    ids_known = {s["id"] for s in document["segments"]}
+    for cue in document["cues"]:
+        assert set(cue) == {"t", "kind", "message", "phrases", "segment_id"}
+        assert cue["segment_id"] is None or cue["segment_id"] in ids_known
+        assert cue["message"] and cue["phrases"]
+    for flag in document["flags"]:
+        assert set(flag) == {"t", "kind", "excerpt", "segment_id"}
+        assert flag["kind"] in ("abusive_language", "manager_request", "sustained_negative")
     assert document["model"]["name"] == "tiny.en"
     ids = [s["id"] for s in document["segments"]]
     assert len(ids) == len(set(ids))
@@ -178,7 +185,7 @@ def test_bench_without_data_says_where_to_point_it(tmp_path):
 
 
 def test_sentiment_command_scores_lines(tmp_path):
-    result = calmline("sentiment", "thank you so much that fixed it", "this is a total joke")
+    result = calmline("sentiment", "thank you so much that fixed it", "this is a waste of my time")
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()
     assert first.startswith("positive") and second.startswith("negative")
@@ -202,3 +209,42 @@ def test_sentiment_command_bad_input(tmp_path):
     assert_bad_input(
         calmline("sentiment", "--sentiment-model", str(tmp_path), "hello"), str(tmp_path)
     )
+
+
+def test_coach_on_a_written_transcript(shared_data, tmp_path):
+    transcript = shared_data / "transcripts" / "Json_input_customer_support.json"
+    out = tmp_path / "coach.json"
+    result = calmline("coach", str(transcript), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    client = [s for s in document["segments"] if s["speaker"] == "client"]
+    assert len(client) == 7 and all(s["sentiment"] for s in client)
+    assert len(document["mood"]) == 7
+    # the customer reports failures, then "Ah, yes! It works now": mood ends above its low
+    values = [m["value"] for m in document["mood"]]
+    assert values[-1] > min(values)
+    assert "resolution" in [c["kind"] for c in document["cues"]]
+    assert not {"abuse", "abuse_continues", "profanity"} & {c["kind"] for c in document["cues"]}
+
+
+def test_coach_on_a_script_and_bad_transcripts(tmp_path):
+    script = tmp_path / "call.txt"
+    script.write_text(
+        "AGENT: Help desk, how can I help?\n"
+        "CLIENT: Are you an idiot? I asked this twice.\n"
+        "AGENT: I do ask that we keep this respectful so I can help you.\n"
+        "CLIENT: You are completely useless.\n"
+    )
+    result = calmline("coach", str(script), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [c["kind"] for c in document["cues"]] == ["abuse", "abuse_continues"]
+    assert document["flags"][0]["kind"] == "abusive_language"
+    assert document["notes"][0]["excerpt"] == "You are completely useless."
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("hello\n")
+    assert_bad_input(calmline("coach", str(empty)), "no turns found")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert_bad_input(calmline("coach", str(broken)), "not valid JSON")

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from app.coach import Coach, Cue, CueCleared, Flag, IncidentNote
+from app.coach import ChecklistTick, Coach, Cue, CueCleared, Flag, IncidentNote
 from app.mood import MoodTracker, MoodUpdate, Trend, utterance_score
 from app.playbook import load_playbook
 from app.transcript import Committed, Partial, Segment
@@ -270,3 +270,30 @@ def test_calm_call_raises_nothing(playbook):
     call.agent("Thanks. I've sent a reset link to your phone.")
     call.client("Got it, thanks.", positive=0.8, negative=0.02)
     assert kinds(call.events) == []
+
+
+def test_checklist_ticks_what_the_coach_can_hear(playbook):
+    call = Call(playbook)
+    call.client("My VPN keeps dropping and my email will not load at all today", negative=0.7)
+    call.agent("I'm sorry for the wait. First we'll look at your VPN access.")
+    call.agent("Let me check your account.")
+    call.agent("Thanks for waiting, your password expired this morning.", gap=10)
+    call.agent("I'll send you a follow up email with these steps.")
+    ticks = [(e.item, e.segment_id) for e in call.events if isinstance(e, ChecklistTick)]
+    assert ticks == [
+        ("listened", 2), ("acknowledged", 2), ("next_step", 2), ("kept_informed", 4),
+        ("follow_up", 5),
+    ]  # fmt: skip
+
+
+def test_an_apology_is_not_mirroring(playbook):
+    class ApologyReadsNegative:
+        def classify(self, texts):
+            from models.sentiment import Sentiment
+
+            return [Sentiment("negative", {"negative": 0.9, "neutral": 0.1, "positive": 0.0})]
+
+    call = Call(playbook, ApologyReadsNegative())
+    call.client("This is a disaster, nothing works", negative=0.95)
+    call.coach.dismiss(call.coach._now)
+    assert kinds(call.agent("I'm sorry for the wait, I can see why that's disruptive.")) == []

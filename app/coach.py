@@ -216,7 +216,10 @@ class Coach:
             found.append(_Detected("manager_request", segment))
 
         anger = self.playbook["anger"]
-        if negative >= anger.setting("negative_min") and len(words) >= anger.setting("min_words"):
+        apologising = self.wording.has("apology", words)  # "sorry for grumbling" reads negative
+        if not is_negative or apologising:
+            self._strong_negative_at = []  # repetition means strongly negative lines in a row
+        elif negative >= anger.setting("negative_min") and len(words) >= anger.setting("min_words"):
             window = anger.setting("window_s")
             recent = [t for t in self._strong_negative_at if self._now - t <= window]
             heat = len(self.wording.find("heat", words)) + segment.text.count("!")
@@ -228,6 +231,7 @@ class Coach:
         if (
             mood is not None
             and mood.value <= frustration.setting("mood_max")
+            and negative >= frustration.setting("negative_min")
             and self._negative_run >= frustration.setting("negative_lines_min")
         ):
             found.append(_Detected("frustration", segment))
@@ -320,23 +324,31 @@ class Coach:
             found.append(
                 _Detected("jargon", segment, {"term": term, "plain": self.playbook.jargon[term]})
             )
-        mirroring = self.playbook["mirroring"]
-        empathic = "acknowledged" in self._heard_now  # "I'm sorry…" reads negative, but isn't
-        if (
-            self._scorer is not None
-            and not empathic
-            and self._mood <= mirroring.setting("client_mood_max")
-        ):
-            try:
-                own = self._scorer.classify([segment.text])[0]
-                if own.scores.get("negative", 0.0) >= mirroring.setting("agent_negative_min"):
-                    found.append(_Detected("mirroring", segment))
-            except Exception:
-                log.exception("scoring the agent's line failed; mirroring skipped")
+        if self._mirrors_the_client(segment, words):
+            found.append(_Detected("mirroring", segment))
         found.extend(self._check_pace(segment, words))
         if self.wording.has("resolved_agent", words):
             found.append(_Detected("resolution", segment))
         return ticks + self._raise_best(found)
+
+    def _mirrors_the_client(self, segment: Segment, words: list[str]) -> bool:
+        """The agent's tone turns negative or dismissive while the client is upset."""
+        mirroring = self.playbook["mirroring"]
+        if self._mood > mirroring.setting("client_mood_max"):
+            return False
+        # "I'm sorry…" reads negative to a sentiment model, but it is the opposite of mirroring
+        if "acknowledged" in self._heard_now or self.wording.has("apology", words):
+            return False
+        if self.wording.has("dismissive", words):
+            return True
+        if self._scorer is None:
+            return False
+        try:
+            own = self._scorer.classify([segment.text])[0]
+        except Exception:
+            log.exception("scoring the agent's line failed; mirroring skipped")
+            return False
+        return own.scores.get("negative", 0.0) >= mirroring.setting("agent_negative_min")
 
     def _check_pace(self, segment: Segment, words: list[str]) -> list[_Detected]:
         pace = self.playbook["agent_pace"]

@@ -1,12 +1,21 @@
-"""Render the bundled demo call: a scripted two-sided support call as a stereo FLAC.
+"""Render a scripted two-sided support call as a stereo FLAC (the bundled demo call, and the
+scenario calls in ``resources/scenarios`` that the coach is evaluated on).
 
-Reads a call script (one turn per line, ``AGENT: text`` or ``CLIENT: text``; lines starting
-with ``#`` and blank lines are ignored), synthesizes every turn with ``espeak-ng`` (a different
-voice per side) and lays the turns out one after another on a shared timeline:
+Reads a call script, one line each (blank lines and lines starting with ``#`` are ignored):
+
+* ``AGENT: text`` / ``CLIENT: text`` - a turn, spoken in that side's voice at its default speed;
+* ``AGENT@260: text`` / ``CLIENT@120: text`` - a turn spoken at that many words per minute
+  (80-500) instead, e.g. an agent who speeds up;
+* ``PAUSE: 25`` - between two turns: that many seconds (0-600) of silence on both channels
+  instead of the normal gap before the next turn (consecutive pauses add up).
+
+It synthesizes every turn with ``espeak-ng`` (a different voice per side) and lays the turns
+out one after another on a shared timeline:
 
 * left channel = agent, right channel = client, 16 kHz, 16-bit FLAC;
 * a fixed, deterministic cycle of 0.6-1.2 s gaps between turns, a ~3 s silence after the agent's
-  "let me check" line (the client waits), 0.5 s of silence at the start and 1 s at the end;
+  "let me check" line (the client waits), a ``PAUSE`` where the script has one, 0.5 s of
+  silence at the start and 1 s at the end;
 * each side normalized to -3 dBFS peak, then a -28 dB copy of it mixed into the other channel,
   like the line bleed of a real two-channel phone capture;
 * samples rounded to 13 significant bits (``--bits``), about the linear resolution of a G.711
@@ -15,10 +24,14 @@ voice per side) and lays the turns out one after another on a shared timeline:
   -78 dBFS, far below the speech and the -28 dB bleed.
 
 Next to the audio it writes the turn timeline as JSON (``[{"speaker", "start", "end",
-"text"}]``, seconds with two decimals), the reference transcript for tests.
+"text"}]``, one entry per turn - pauses are not turns - seconds with two decimals), the
+reference transcript for tests.
 
 Usage: python scripts/make_demo_call.py [--script resources/demo/demo_call.txt]
                                         [--out resources/demo/demo_call.flac] [--bits 13]
+(``--out`` is required with any other ``--script``, so the bundled demo is never overwritten.)
+From Python (tests): ``render_call(script, out_flac, bits=13)`` writes both files and returns
+the timeline; load this file with ``importlib`` (it is not part of a package).
 
 Needs ``espeak-ng`` on PATH; Python side is stdlib + numpy + soundfile. The output is
 deterministic: the same script gives the same samples (and, in practice, the same bytes).
@@ -32,8 +45,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -44,6 +57,8 @@ DEFAULT_OUT = ROOT / "resources" / "demo" / "demo_call.flac"
 
 SAMPLE_RATE = 16_000
 VOICES = {"agent": ("en-us+m3", 160), "client": ("en-gb+f3", 170)}  # espeak-ng voice, words/min
+SPEED_RANGE = (80, 500)  # allowed ``SIDE@wpm`` overrides
+PAUSE_MAX_S = 600.0
 CHANNEL = {"agent": 0, "client": 1}  # left = agent, right = client
 
 LEAD_IN_S = 0.5
@@ -58,27 +73,64 @@ EDGE_PAD_S = 0.02  # kept around the trimmed speech
 DEFAULT_BITS = 13  # significant bits per sample, in a 16-bit FLAC
 
 
-@dataclass(frozen=True)
-class Turn:
+# A NamedTuple, not a dataclass: a dataclass fails when this file is loaded by path with
+# importlib (as tests and app/coach_eval.py do) without registering it in sys.modules.
+class Turn(NamedTuple):
     speaker: str  # "agent" | "client"
     text: str
+    speed: int | None = None  # words per minute; None = the side's default
+    pause_after: float | None = None  # seconds of silence before the next turn; None = a gap
+
+
+def _pause_seconds(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= PAUSE_MAX_S else None
 
 
 def parse_script(path: Path) -> list[Turn]:
-    """Read the call script; raise ValueError on a line that is not a turn."""
+    """Read the call script; raise ValueError on a line that is not a turn or a pause."""
     turns: list[Turn] = []
+    pending_pause: float | None = None
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         label, sep, text = line.partition(":")
-        speaker = label.strip().lower()
+        speaker, at, speed_text = label.strip().lower().partition("@")
+        speaker = speaker.strip()
         text = " ".join(text.split())
+        where = f"{path}:{number}"
+        if sep and speaker == "pause" and not at:
+            seconds = _pause_seconds(text)
+            if seconds is None:
+                raise ValueError(f"{where}: expected 'PAUSE: <seconds>' (0-{PAUSE_MAX_S:g})")
+            if not turns:
+                raise ValueError(f"{where}: a PAUSE must come after a turn")
+            pending_pause = (pending_pause or 0.0) + seconds
+            continue
         if not sep or speaker not in VOICES or not text:
-            raise ValueError(f"{path}:{number}: expected 'AGENT: text' or 'CLIENT: text'")
-        turns.append(Turn(speaker, text))
+            raise ValueError(
+                f"{where}: expected 'AGENT: text', 'CLIENT: text', 'AGENT@wpm: text' "
+                "or 'PAUSE: seconds'"
+            )
+        speed = None
+        if at:
+            speed_text = speed_text.strip()
+            low, high = SPEED_RANGE
+            if not speed_text.isdigit() or not low <= int(speed_text) <= high:
+                raise ValueError(f"{where}: speed after '@' must be {low}-{high} words/min")
+            speed = int(speed_text)
+        if pending_pause is not None:
+            turns[-1] = turns[-1]._replace(pause_after=pending_pause)
+            pending_pause = None
+        turns.append(Turn(speaker, text, speed))
     if not turns:
         raise ValueError(f"{path}: no turns")
+    if pending_pause is not None:
+        raise ValueError(f"{path}: a PAUSE must be followed by a turn")
     return turns
 
 
@@ -105,7 +157,8 @@ def trim(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def synthesize(turn: Turn, workdir: Path) -> np.ndarray:
     """One turn as float64 mono at SAMPLE_RATE, edges trimmed."""
-    voice, speed = VOICES[turn.speaker]
+    voice, default_speed = VOICES[turn.speaker]
+    speed = turn.speed or default_speed
     wav = workdir / "turn.wav"
     subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), turn.text],
@@ -117,6 +170,8 @@ def synthesize(turn: Turn, workdir: Path) -> np.ndarray:
 
 
 def gap_after(index: int, turn: Turn) -> float:
+    if turn.pause_after is not None:
+        return turn.pause_after
     if turn.speaker == "agent" and WAIT_PHRASE in turn.text.lower():
         return WAIT_GAP_S
     return GAPS_S[index % len(GAPS_S)]
@@ -165,10 +220,34 @@ def render(turns: list[Turn], bits: int) -> tuple[np.ndarray, list[dict[str, obj
     return audio, timeline
 
 
+def render_call(script: Path, out_flac: Path, bits: int = DEFAULT_BITS) -> list[dict[str, object]]:
+    """Render ``script`` to ``out_flac`` and its timeline to ``out_flac`` with ``.json``.
+
+    Returns the timeline. Raises ValueError on a bad script or ``bits``, RuntimeError when
+    ``espeak-ng`` is missing.
+    """
+    if not 8 <= bits <= 16:
+        raise ValueError(f"bits must be 8-16, not {bits}")
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError("espeak-ng is not installed")
+    turns = parse_script(Path(script))
+    audio, timeline = render(turns, bits)
+
+    out = Path(out_flac)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(out, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16", compression_level=1.0)
+    out.with_suffix(".json").write_text(
+        json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return timeline
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--script", type=Path, default=DEFAULT_SCRIPT, help="call script (.txt)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="stereo FLAC to write")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="stereo FLAC to write (default: the bundled demo)"
+    )
     parser.add_argument(
         "--bits",
         type=int,
@@ -178,22 +257,21 @@ def main(argv: list[str] | None = None) -> int:
         help=f"significant bits per sample (default {DEFAULT_BITS}; 16 = full resolution)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        if args.script.resolve() != DEFAULT_SCRIPT.resolve():
+            parser.error("--out is required with --script (keeps the bundled demo call intact)")
+        args.out = DEFAULT_OUT
 
-    if shutil.which("espeak-ng") is None:
-        print("make_demo_call: espeak-ng is not installed", file=sys.stderr)
+    try:
+        timeline = render_call(args.script, args.out, args.bits)
+    except (RuntimeError, ValueError) as error:
+        print(f"make_demo_call: {error}", file=sys.stderr)
         return 1
-    turns = parse_script(args.script)
-    audio, timeline = render(turns, args.bits)
-
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(out, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16", compression_level=1.0)
-    timeline_path = out.with_suffix(".json")
-    timeline_path.write_text(
-        json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    seconds = sf.info(args.out).duration
+    print(
+        f"wrote {args.out} ({len(timeline)} turns, {seconds:.1f} s) "
+        f"and {args.out.with_suffix('.json')}"
     )
-    seconds = audio.shape[0] / SAMPLE_RATE
-    print(f"wrote {out} ({len(turns)} turns, {seconds:.1f} s) and {timeline_path}")
     return 0
 
 

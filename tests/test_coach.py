@@ -297,3 +297,13 @@ def test_an_apology_is_not_mirroring(playbook):
     call.client("This is a disaster, nothing works", negative=0.95)
     call.coach.dismiss(call.coach._now)
     assert kinds(call.agent("I'm sorry for the wait, I can see why that's disruptive.")) == []
+
+
+def test_an_apology_after_a_calm_stretch_is_not_anger(playbook):
+    call = Call(playbook)
+    call.client(
+        "Honestly this new expense system is a pain, it keeps logging me out", negative=0.92
+    )
+    call.client("Thanks, that would be great.", positive=0.98, negative=0.0)
+    call.client("Thank you, I appreciate it.", positive=0.99, negative=0.0, gap=20)
+    assert kinds(call.client("Sorry for grumbling earlier.", negative=0.93)) == []

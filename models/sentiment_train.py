@@ -340,10 +340,7 @@ def calibrate_logit_bias(
     examples = tweeteval_split(data_dir, "val")
     log_probabilities = np.log(
         np.array(
-            [
-                [model.classify([text])[0].scores[label] for label in LABELS]
-                for text, _ in examples
-            ]
+            [[model.classify([text])[0].scores[label] for label in LABELS] for text, _ in examples]
         )
         + 1e-9
     ) - np.array(model.logit_bias)  # calibrate from the unbiased model
@@ -355,7 +352,7 @@ def calibrate_logit_bias(
 
     grid = np.round(np.arange(-1.5, 1.51, 0.1), 2)
     best = max(
-        ((macro_recall(np.array([n, 0.0, p])), -abs(n) - abs(p), n, p) for n in grid for p in grid)
+        (macro_recall(np.array([n, 0.0, p])), -abs(n) - abs(p), n, p) for n in grid for p in grid
     )
     bias = [float(best[2]), 0.0, float(best[3])]
     log(

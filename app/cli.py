@@ -235,13 +235,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_live(session, seconds: float | None) -> None:
-    """Run until the sources end, Ctrl-C/SIGTERM, or ``seconds``; then drain and return."""
+def _run_live(session, seconds: float | None, ready_message: str | None = None) -> None:
+    """Run until the sources end, Ctrl-C/SIGTERM, or ``seconds``; then drain and return.
+    ``ready_message`` goes to stderr once the inputs are open and capturing."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
         session.start()
+        if ready_message:
+            print(ready_message, file=sys.stderr, flush=True)
         try:
             while session.running and not stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
@@ -273,9 +276,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     printer = TranscriptPrinter()
     for side, src in sources.items():
         print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
-    print("listening… Ctrl-C to stop", file=sys.stderr)
     session = CallSession.create(sources, engine, printer, stages=_call_stages(args))
-    _run_live(session, args.seconds)
+    _run_live(session, args.seconds, ready_message="listening… Ctrl-C to stop")
     dropped = {s.value: src.stats().frames_dropped for s, src in sources.items()}
     if any(dropped.values()):
         print(f"calmline: frames dropped (transcription fell behind): {dropped}", file=sys.stderr)

@@ -18,6 +18,7 @@ from app.speech_eval import normalise as normalise  # re-exported for the tests
 from audio.resample import resample_to_16k
 
 REPO = Path(__file__).resolve().parent.parent
+AGENT_DEVICE, CLIENT_DEVICE = "calmline_agent", "calmline_client"  # scripts/virtual-audio.sh
 SHARED_DATA = Path(os.environ.get("CALMLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -90,3 +91,44 @@ def write_stereo(path: Path, left: np.ndarray, right: np.ndarray, rate: int = 16
     stereo[: len(right), 1] = right
     soundfile.write(path, stereo, rate, subtype="PCM_16")
     return path
+
+
+@pytest.fixture(scope="session")
+def virtual_devices():
+    from audio.devices import list_input_devices
+
+    names = {d.name for d in list_input_devices()}
+    if not {AGENT_DEVICE, CLIENT_DEVICE} <= names or shutil.which("paplay") is None:
+        pytest.fail(
+            "virtual capture devices are missing: run scripts/virtual-audio.sh before the tests "
+            f"(found inputs: {sorted(names)})"
+        )
+
+
+@pytest.fixture
+def no_thread_left_running(qapp):
+    """napari-style: no Python thread, QThread or pool thread outlives the test."""
+    import gc
+
+    from PySide6.QtCore import QThread
+
+    from ui.workers import WorkerPool
+
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    qapp.processEvents()
+    leftover = [
+        t.name
+        for t in threading.enumerate()
+        if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+    ]
+    running_qthreads = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, QThread) and obj is not qapp.thread() and obj.isRunning()
+    ]
+    assert not leftover, f"threads left running: {leftover}"
+    assert not running_qthreads, f"QThreads left running: {running_qthreads}"
+    pools = [obj for obj in gc.get_objects() if isinstance(obj, WorkerPool)]
+    assert not [p.running_jobs() for p in pools if p.busy], "worker jobs still running"
+    assert all(p.active_threads == 0 for p in pools), "worker-pool threads still running"

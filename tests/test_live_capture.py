@@ -7,7 +7,6 @@ through sounddevice, exactly as it would capture a headset and a softphone's lin
 from __future__ import annotations
 
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,26 +15,16 @@ import time
 import numpy as np
 import pytest
 import soundfile
-from conftest import REPO, normalise, silence, speak
+from conftest import AGENT_DEVICE, CLIENT_DEVICE, REPO, normalise, silence, speak
 
 from app.session import CallSession
 from app.transcript import Committed
-from audio.devices import list_input_devices
 from audio.sides import Side
 from audio.sources import DeviceSource
 
-AGENT_DEVICE, CLIENT_DEVICE = "calmline_agent", "calmline_client"
+pytestmark = pytest.mark.usefixtures("virtual_devices")
+
 SINKS = {Side.AGENT: "calmline_agent_line", Side.CLIENT: "calmline_client_line"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def virtual_devices():
-    names = {d.name for d in list_input_devices()}
-    if not {AGENT_DEVICE, CLIENT_DEVICE} <= names or shutil.which("paplay") is None:
-        pytest.fail(
-            "virtual capture devices are missing: run scripts/virtual-audio.sh before the tests "
-            f"(found inputs: {sorted(names)})"
-        )
 
 
 def play(side: Side, audio: np.ndarray, path) -> subprocess.Popen:

@@ -1,0 +1,67 @@
+"""The window's input check on the real virtual devices (scripts/virtual-audio.sh): before
+a call, the chosen inputs' meters move with what is played into them, and a call started
+from there captures through the same devices."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from conftest import AGENT_DEVICE, CLIENT_DEVICE, silence, speak
+from PySide6.QtCore import QSettings
+from test_live_capture import play
+from test_ui_window import cached_load_models, close_and_wait
+
+from audio.sides import Side
+from ui.call_controller import CallState, Services
+from ui.main_window import MainWindow
+
+pytestmark = [pytest.mark.device, pytest.mark.usefixtures("virtual_devices")]
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("devices/agent", AGENT_DEVICE)
+    settings.setValue("devices/client", CLIENT_DEVICE)
+    return settings
+
+
+def test_meters_show_the_inputs_before_and_during_a_call(
+    qtbot, settings, tmp_path, no_thread_left_running
+):
+    window = MainWindow(
+        settings, tmp_path / "notes", services=Services(load_models=cached_load_models)
+    )
+    window.show()
+    qtbot.waitExposed(window)
+    window.begin()
+    qtbot.waitUntil(
+        lambda: window.call_bar.chosen_name(Side.CLIENT) == CLIENT_DEVICE, timeout=10_000
+    )
+    assert window.call_bar.chosen_name(Side.AGENT) == AGENT_DEVICE
+    qtbot.waitUntil(lambda: window.controller.checking_inputs, timeout=10_000)
+
+    meter = window.call_bar.meters[Side.CLIENT]
+    speech = np.concatenate([speak("Hello, is anybody there?", "en-us+f3"), silence(0.3)])
+    player = play(Side.CLIENT, speech, tmp_path / "client.wav")
+    loudest = []
+    qtbot.waitUntil(lambda: loudest.append(meter.level_dbfs) or max(loudest) > -40, timeout=10_000)
+    player.wait(timeout=30)
+    assert window.call_bar.meters[Side.AGENT].level_dbfs <= -55, "nothing was played there"
+
+    qtbot.waitUntil(lambda: window.controller.state is CallState.READY, timeout=120_000)
+    window.call_bar.start_button.click()
+    qtbot.waitUntil(lambda: window.controller.state is CallState.LIVE, timeout=20_000)
+    assert not window.controller.checking_inputs, "the call took the devices over"
+    player = play(Side.CLIENT, speech, tmp_path / "client.wav")
+    player.wait(timeout=30)
+    qtbot.waitUntil(lambda: "anybody" in window.transcript.plain_text(), timeout=30_000)
+    window.call_bar.start_button.click()  # Stop
+    qtbot.waitUntil(lambda: window.controller.state is CallState.READY, timeout=60_000)
+    qtbot.waitUntil(lambda: window.controller.checking_inputs, timeout=10_000)
+    close_and_wait(qtbot, window)
+    assert not window.controller.checking_inputs

@@ -1,0 +1,105 @@
+"""Transcript, cue banner, phrases and mood widgets on their own (offscreen)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from app.coach import Cue, CueCleared
+from app.mood import MoodUpdate, Trend
+from app.transcript import Partial, Segment
+from audio.sides import Side
+from ui.theme import LIGHT
+from ui.widgets.cue_banner import IDLE_TEXT, CueBanner
+from ui.widgets.mood_view import MoodView, mood_word
+from ui.widgets.phrases_panel import PhrasesPanel
+from ui.widgets.transcript_view import TranscriptView
+
+CUE = Cue(30.0, "anger", "Steady voice — one thing at a time", ("One.", "Two.", "Three."), 4)
+
+
+def test_interim_text_is_replaced_when_the_line_is_committed(qtbot):
+    view = TranscriptView(LIGHT)
+    qtbot.addWidget(view)
+    view.add_segment(Segment(1, Side.AGENT, 0.5, 4.8, "Good afternoon, help desk."))
+    view.set_interim(Partial(Side.CLIENT, 5.6, "Finally I have"))
+    assert view.plain_text().splitlines()[-1] == "00:05  Client: Finally I have …"
+    view.set_interim(Partial(Side.CLIENT, 5.6, "Finally I have been waiting"))
+    view.add_segment(Segment(2, Side.CLIENT, 5.6, 12.6, "Finally! I've been waiting all day."))
+    assert view.plain_text().splitlines() == [
+        "00:00  You: Good afternoon, help desk.",
+        "00:05  Client: Finally! I've been waiting all day.",
+    ]
+    view.set_interim(Partial(Side.AGENT, 13.0, "I'm sorry"))
+    view.set_interim(Partial(Side.AGENT, 13.0, ""))  # cleared
+    assert view.plain_text().count("\n") == 1
+
+
+def test_auto_scroll_pauses_when_scrolled_up_and_jump_to_live_resumes(qtbot):
+    view = TranscriptView(LIGHT)
+    qtbot.addWidget(view)
+    view.resize(300, 150)
+    view.show()
+    for n in range(40):
+        view.add_segment(Segment(n, Side(("agent", "client")[n % 2]), n, n + 1, f"line {n}"))
+    bar = view.text.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0 and view.following
+    bar.setValue(0)
+    assert not view.following and view.jump_button.isVisible()
+    view.add_segment(Segment(99, Side.CLIENT, 50, 51, "new line"))
+    assert bar.value() == 0, "reading further up is not interrupted"
+    qtbot.mouseClick(view.jump_button, Qt.MouseButton.LeftButton)
+    assert bar.value() == bar.maximum() and not view.jump_button.isVisible()
+
+
+def test_cue_banner_shows_one_cue_and_clears_on_its_own_cleared_event(qtbot):
+    banner = CueBanner(LIGHT)
+    qtbot.addWidget(banner)
+    assert banner.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert banner.dismiss_button.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert banner.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    banner.show_cue(CUE)
+    assert banner.message_label.text() == CUE.message
+    banner.clear_cue(CueCleared(31.0, "profanity", "replaced"))  # not the cue in front
+    assert banner.cue is CUE
+    with qtbot.waitSignal(banner.dismiss_clicked):
+        qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)
+    banner.clear_cue(CueCleared(32.0, "anger", "dismissed"))
+    assert banner.cue is None and banner.message_label.text() == IDLE_TEXT
+
+
+def test_phrase_click_copies_and_can_add_to_notes(qtbot):
+    panel = PhrasesPanel(LIGHT)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_phrases(CUE.phrases)
+    assert panel.phrases() == ["One.", "Two.", "Three."]
+    with qtbot.waitSignal(panel.phrase_copied) as copied:
+        qtbot.mouseClick(panel.buttons[1], Qt.MouseButton.LeftButton)
+    assert copied.args == ["Two."]
+    assert QGuiApplication.clipboard().text() == "Two."
+    panel.add_to_notes.setChecked(True)
+    with qtbot.waitSignal(panel.phrase_for_notes) as for_notes:
+        panel.use_phrase(2)
+    assert for_notes.args == ["Three."]
+    panel.set_phrases(())
+    assert not panel.isVisible()
+
+
+def test_mood_level_in_words_and_timeline_relaxing_towards_neutral(qtbot):
+    view = MoodView(LIGHT)
+    qtbot.addWidget(view)
+    view.add_update(MoodUpdate(10.0, -0.6, Trend.FALLING, 2))
+    assert view.word_label.text() == "Very upset"
+    assert view.trend_label.text() == "▼ falling"
+    view.set_call_time(70.0)
+    xs, ys = view.timeline()
+    assert xs[0] == 10.0 and xs[-1] == 70.0
+    assert ys[-1] == -0.3  # one half-life later
+    view.add_update(MoodUpdate(80.0, 0.5, Trend.RISING, 9))
+    assert view.summary() == "started very upset, ended happy"
+    assert [mood_word(v) for v in (-0.3, 0.0, 0.3)] == ["Upset", "Neutral", "Content"]

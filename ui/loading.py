@@ -1,0 +1,91 @@
+"""Loading what a call needs — Whisper, the sentiment model, the playbook. Qt-free; runs on
+a worker thread and reports progress through a callback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.analyze import call_stages
+from app.cli import DEFAULT_THREADS, user_playbook_path
+from app.live import Decoder
+from app.mood import SentimentScorer
+from app.playbook import Playbook, PlaybookError, load_playbook
+from app.transcript import Stage
+from ui.workers import Progress
+
+WARM_UP_SECONDS = 1.0
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    whisper: str = "tiny.en"  # tiny.en, base, or a local CTranslate2 Whisper folder
+    threads: int = DEFAULT_THREADS
+    language: str = "en"  # or "auto"
+    sentiment: str = "default"  # "default", a local folder, or "none"
+    playbook: str | None = None  # None: the user's playbook if it exists; "none": no coaching
+
+
+@dataclass
+class LoadedModels:
+    engine: Decoder
+    sentiment: SentimentScorer | None
+    playbook: Playbook | None
+    warnings: list[str] = field(default_factory=list)  # what works less well, and the fix
+
+    def stages(self) -> list[Stage]:
+        """Fresh mood and coach stages for one call (they keep per-call state)."""
+        return call_stages(self.sentiment, self.playbook)
+
+
+def load_models(options: ModelOptions, progress: Progress) -> LoadedModels:
+    """Load and warm up Whisper (a failure here raises: no call is possible without it);
+    the sentiment model and the playbook degrade to a warning when they cannot be used."""
+    from models.stt import WhisperEngine
+    from models.whisper_files import resolve_whisper
+
+    progress(f"Loading speech-to-text ({options.whisper})…", 5)
+    language = None if options.language == "auto" else options.language
+    engine = WhisperEngine(
+        resolve_whisper(options.whisper), threads=options.threads, language=language
+    )
+    progress("Warming up speech-to-text…", 40)
+    engine.decode(np.zeros(int(WARM_UP_SECONDS * SAMPLE_RATE), dtype=np.float32))
+    warnings: list[str] = []
+    progress("Loading the client-mood model…", 65)
+    sentiment = _load_sentiment(options, warnings)
+    progress("Loading the coaching playbook…", 90)
+    playbook = _load_playbook(options.playbook, warnings)
+    progress("Ready", 100)
+    return LoadedModels(engine, sentiment, playbook, warnings)
+
+
+def _load_sentiment(options: ModelOptions, warnings: list[str]) -> SentimentScorer | None:
+    if options.sentiment == "none":
+        return None
+    from models.sentiment import load_sentiment_model
+
+    try:
+        model = load_sentiment_model(options.sentiment, threads=options.threads)
+        model.classify(["Thanks, that works."])  # warm-up; a corrupt model fails here
+    except Exception as exc:  # ModelError, or onnxruntime on a damaged file
+        warnings.append(f"Client mood unavailable: {exc}")
+        return None
+    return model
+
+
+def _load_playbook(choice: str | None, warnings: list[str]) -> Playbook | None:
+    if choice == "none":
+        return None
+    override = Path(choice) if choice else user_playbook_path()
+    if choice and not override.is_file():
+        warnings.append(f"Coaching is off: playbook file not found: {override}")
+        return None
+    try:
+        return load_playbook(override if override.is_file() else None)
+    except PlaybookError as exc:
+        warnings.append(f"Coaching is off: {exc}. Fix the file, or remove it to use the default.")
+        return None

@@ -1,0 +1,441 @@
+"""The Calmline window: call bar, messages, cue and phrases, client mood, live transcript and
+notes — compact enough to sit beside the phone software."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
+
+from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.mood import MoodUpdate
+from app.notes import KeyMoment
+from app.session import SessionStatus
+from app.transcript import Committed, Partial
+from audio.devices import InputDevice
+from audio.sides import Side
+from ui.call_controller import (
+    CallController,
+    CallOutcome,
+    CallState,
+    DeviceCall,
+    ReplayCall,
+    Services,
+)
+from ui.loading import LoadedModels, ModelOptions
+from ui.theme import Theme, current_theme
+from ui.widgets.call_bar import CallBar
+from ui.widgets.cue_banner import CueBanner
+from ui.widgets.message_bar import MessageBar
+from ui.widgets.mood_view import MoodView
+from ui.widgets.notes_pane import NotesPane
+from ui.widgets.phrases_panel import MAX_PHRASES, PhrasesPanel
+from ui.widgets.transcript_view import TranscriptView
+from ui.workers import WorkerPool
+
+DEFAULT_SIZE = (460, 820)
+MINIMUM_SIZE = (380, 600)
+SPLITTER_SIZES = [160, 320, 160]  # mood, transcript, notes (scaled to the space there is)
+# Cues about the client's state are key moments of the ticket; cues about the agent's own
+# delivery (pace, jargon, tone) stay between the agent and Calmline.
+CLIENT_SITUATIONS = ("frustration", "anger", "profanity", "abuse", "abuse_continues",
+                     "manager_request")  # fmt: skip
+FLAG_WORDS = {
+    "abusive_language": "abusive language",
+    "manager_request": "asked for a manager",
+    "sustained_negative": "upset for a long time",
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: QSettings,
+        notes_dir: Path,
+        options: ModelOptions | None = None,
+        services: Services | None = None,
+        replay: ReplayCall | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.replay = replay
+        self.theme: Theme = current_theme()
+        self.pool = WorkerPool(self)
+        self.controller = CallController(self.pool, options, services, self)
+        self._call_seconds = 0.0
+        self._close_requested = False
+        self._ready_to_close = False
+        self._devices: list[InputDevice] = []
+
+        self.setWindowTitle("Calmline")
+        self.setMinimumSize(*MINIMUM_SIZE)
+        self.call_bar = CallBar(self.theme)
+        self.messages = MessageBar(self.theme)
+        self.cue_banner = CueBanner(self.theme)
+        self.phrases = PhrasesPanel(self.theme)
+        self.mood = MoodView(self.theme)
+        self.transcript = TranscriptView(self.theme)
+        self.notes = NotesPane(self.theme, self.pool, notes_dir)
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self._restore_settings()
+        self.notes.editor.setFocus()
+
+    # -- construction --------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.mood)
+        splitter.addWidget(self.transcript)
+        splitter.addWidget(self.notes)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(2, 3)
+        splitter.setSizes(SPLITTER_SIZES)
+        self.splitter = splitter
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.call_bar)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.cue_banner)
+        layout.addWidget(self.phrases)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_actions(self) -> None:
+        call_menu = self.menuBar().addMenu("&Call")
+        self.start_action = self._action(call_menu, "&Start call", "Ctrl+Return", self._start)
+        self.stop_action = self._action(call_menu, "S&top call", "Ctrl+.", self._stop)
+        self.dismiss_action = self._action(call_menu, "&Dismiss cue", "Esc", self._dismiss_cue)
+        self.export_action = self._action(call_menu, "&Export ticket update", "Ctrl+E",
+                                          self._export)  # fmt: skip
+        call_menu.addSeparator()
+        self._action(call_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        self.on_top_action = view_menu.addAction("Always on &top")
+        self.on_top_action.setCheckable(True)
+        self.on_top_action.toggled.connect(self._set_on_top)
+        self.refresh_action = self._action(view_menu, "&Refresh inputs", "F5",
+                                           self.controller.list_devices)  # fmt: skip
+        for number in range(MAX_PHRASES):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(f"Alt+{number + 1}"))
+            action.triggered.connect(lambda _=False, n=number: self.phrases.use_phrase(n))
+            self.addAction(action)
+
+    @staticmethod
+    def _action(menu: QMenu, text: str, shortcut: Any, slot: Callable[[], Any]) -> QAction:
+        action = menu.addAction(text)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda *_: slot())
+        return action
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.state_changed.connect(self._on_state)
+        c.loading_progress.connect(self.messages.set_progress)
+        c.models_loaded.connect(self._on_models_loaded)
+        c.models_failed.connect(self._on_models_failed)
+        c.devices_listed.connect(self._on_devices)
+        c.devices_failed.connect(lambda text: self.messages.show_message("devices", text, "error"))
+        c.call_started.connect(self._on_call_started)
+        c.call_failed.connect(self._on_call_failed)
+        c.call_finished.connect(self._on_call_finished)
+        c.status_polled.connect(self._on_status)
+        c.levels_polled.connect(self._on_levels)
+        c.inputs_checked.connect(self._on_inputs_checked)
+        c.event_received.connect(self._on_event)
+        self.call_bar.start_clicked.connect(self._start)
+        self.call_bar.stop_clicked.connect(self._stop)
+        self.call_bar.devices_chosen.connect(self._on_devices_chosen)
+        self.cue_banner.dismiss_clicked.connect(self._dismiss_cue)
+        self.phrases.phrase_copied.connect(
+            lambda phrase: self.notes.show_status(f"Copied: “{phrase}”")
+        )
+        self.phrases.phrase_for_notes.connect(
+            lambda phrase: self.notes.add_moment(KeyMoment(self._call_seconds, "said", phrase))
+        )
+        self.notes.export_button.clicked.connect(self._export)
+        self.notes.saved.connect(lambda _path: self._continue_closing())
+        self.pool.idle.connect(self._continue_closing)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_colour_scheme)
+
+    def _restore_settings(self) -> None:
+        splitter_state = self.settings.value("window/splitter", QByteArray(), type=QByteArray)
+        if not splitter_state.isEmpty():
+            self.splitter.restoreState(splitter_state)
+        on_top = self.settings.value("window/always_on_top", False, type=bool)
+        self.on_top_action.setChecked(bool(on_top))
+        # after the window flags: changing them can reset the geometry
+        geometry = self.settings.value("window/geometry", QByteArray(), type=QByteArray)
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(*DEFAULT_SIZE)
+        self.phrases.add_to_notes.setChecked(
+            bool(self.settings.value("phrases/add_to_notes", False, type=bool))
+        )
+
+    # -- start-up ------------------------------------------------------------------------
+    def begin(self) -> None:
+        """After the window is shown: load models and find inputs in the background."""
+        self.controller.load_models()
+        if self.replay is None:
+            self.controller.list_devices()
+        else:
+            name = self.replay.path.name
+            self.call_bar.show_replay({side: f"{name} — {side.value} channel" for side in Side})
+
+    def _on_models_loaded(self, models: LoadedModels) -> None:
+        self.messages.set_progress(None)
+        for index, warning in enumerate(models.warnings):
+            self.messages.show_message(f"models-{index}", warning, "warning")
+        if models.sentiment is None:
+            reason = next((w for w in models.warnings if "mood" in w), "turned off")
+            self.mood.set_unavailable(reason)
+        self._update_actions()
+        if self.replay is not None:
+            self.controller.start(self.replay)
+
+    def _on_models_failed(self, message: str) -> None:
+        self.messages.set_progress(None)
+        self.messages.show_message(
+            "models",
+            f"{message}\nCalls cannot start until this is fixed; then restart Calmline.",
+            "error",
+        )
+        self._update_actions()
+
+    def _on_devices(self, devices: list[InputDevice]) -> None:
+        self._devices = devices
+        preferred = {
+            side: str(self.settings.value(f"devices/{side.value}", "") or "") for side in Side
+        }
+        self.call_bar.set_devices(devices, preferred)
+        if devices:
+            self.messages.clear_message("devices")
+        else:
+            self.messages.show_message(
+                "devices",
+                "No audio inputs found. Plug in your headset and connect the phone line "
+                "(or its loopback device), then choose View ▸ Refresh inputs (F5).",
+                "error",
+            )
+        self._on_devices_chosen()
+
+    def _on_devices_chosen(self, *_: Any) -> None:
+        """Show the chosen inputs' levels right away, before the call starts."""
+        self._update_actions()
+        agent = self.call_bar.chosen_device(Side.AGENT)
+        client = self.call_bar.chosen_device(Side.CLIENT)
+        if self.replay is None and not self._close_requested and None not in (agent, client):
+            self.controller.check_inputs({Side.AGENT: agent, Side.CLIENT: client})
+        else:
+            self.controller.check_inputs(None)
+
+    def _on_levels(self, levels: dict[Side, float]) -> None:
+        for side, level in levels.items():
+            self.call_bar.meters[side].set_level(level)
+
+    def _on_inputs_checked(self, errors: dict[Side, str]) -> None:
+        for side in Side:
+            if side in errors:
+                self.messages.show_message(f"input-{side.value}", errors[side], "error")
+            else:
+                self.messages.clear_message(f"input-{side.value}")
+
+    # -- the call ------------------------------------------------------------------------
+    def _can_start(self) -> bool:
+        if self.controller.state is not CallState.READY:
+            return False
+        if self.replay is not None:
+            return True
+        agent = self.call_bar.chosen_device(Side.AGENT)
+        client = self.call_bar.chosen_device(Side.CLIENT)
+        return agent is not None and client is not None
+
+    def _update_actions(self, *_: Any) -> None:
+        state = self.controller.state
+        live = state is CallState.LIVE
+        can_start = self._can_start()
+        self.start_action.setEnabled(can_start)
+        self.stop_action.setEnabled(live)
+        if state is CallState.FINISHING:
+            self.call_bar.set_finishing()
+        else:
+            self.call_bar.start_button.setEnabled(can_start or live)
+
+    def _on_state(self, state: CallState) -> None:
+        if state is CallState.LIVE:
+            self.call_bar.set_live(True)
+        elif state in (CallState.READY, CallState.UNAVAILABLE):
+            self.call_bar.set_live(False)
+        self._update_actions()
+
+    def _start(self) -> None:
+        if not self._can_start():
+            return
+        self.messages.clear_message("call")
+        if self.replay is not None:
+            self.controller.start(self.replay)
+            return
+        agent = self.call_bar.chosen_device(Side.AGENT)
+        client = self.call_bar.chosen_device(Side.CLIENT)
+        assert agent is not None and client is not None
+        for side in Side:
+            self.settings.setValue(f"devices/{side.value}", self.call_bar.chosen_name(side))
+        if agent == client:
+            self.messages.show_message(
+                "call",
+                "Both sides use the same input: the transcript will mix both voices. Pick "
+                "the phone line (or its loopback) for the client.",
+                "warning",
+            )
+        self.controller.start(DeviceCall(agent, client))
+
+    def _stop(self) -> None:
+        self.controller.stop()
+
+    def _on_call_started(self, started: Any) -> None:
+        self.transcript.clear()
+        self.mood.clear()
+        self.cue_banner.clear_cue()
+        self.phrases.set_phrases(())
+        self.notes.begin_call(started)
+        self._call_seconds = 0.0
+        self.setWindowTitle("Calmline — on a call")
+
+    def _on_call_failed(self, message: str) -> None:
+        self.messages.show_message("call", message, "error")
+        self._continue_closing()
+
+    def _on_call_finished(self, outcome: CallOutcome) -> None:
+        self.setWindowTitle("Calmline")
+        self.cue_banner.clear_cue()
+        self.phrases.set_phrases(())
+        self.notes.save_now()
+        text = "Call ended; everything captured is transcribed. Export when your notes are done."
+        level = "info"
+        if outcome.problems:
+            text = "Call ended. " + " ".join(outcome.problems)
+            level = "warning"
+        self.messages.show_message("call", text, level)
+        self._continue_closing()
+
+    def _on_status(self, status: SessionStatus) -> None:
+        self._call_seconds = status.call_seconds
+        self.call_bar.show_status(status)
+        self.mood.set_call_time(status.call_seconds)
+        for side, error in status.errors.items():
+            self.messages.show_message(f"input-{side.value}", error, "error")
+
+    def _dismiss_cue(self) -> None:
+        self.controller.dismiss_cue()
+
+    def _export(self) -> None:
+        self.notes.export(self._call_seconds, self.mood.summary())
+
+    # -- events from the call ------------------------------------------------------------
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, Committed):
+            self.transcript.add_segment(event.segment)
+            self.call_bar.note_latency(event.segment.latency_s)
+        elif isinstance(event, Partial):
+            self.transcript.set_interim(event)
+        elif isinstance(event, MoodUpdate):
+            self.mood.add_update(event)
+        elif isinstance(event, Cue):
+            self.cue_banner.show_cue(event)
+            self.phrases.set_phrases(event.phrases)
+            if event.kind in CLIENT_SITUATIONS:
+                self.notes.add_moment(KeyMoment(event.t, "cue", event.message))
+        elif isinstance(event, CueCleared):
+            self.cue_banner.clear_cue(event)
+            if self.cue_banner.cue is None:
+                self.phrases.set_phrases(())
+        elif isinstance(event, Flag):
+            what = FLAG_WORDS.get(event.kind, event.kind.replace("_", " "))
+            self.notes.add_moment(KeyMoment(event.t, "flag", f"{what}: “{event.excerpt}”"))
+        elif isinstance(event, IncidentNote):
+            text = f"{event.text} Client said: “{event.excerpt}”"
+            self.notes.add_moment(KeyMoment(event.t, "incident", text))
+        elif isinstance(event, ChecklistTick):
+            self.notes.tick_checklist(event)
+
+    # -- window --------------------------------------------------------------------------
+    def _set_on_top(self, on_top: bool) -> None:
+        self.settings.setValue("window/always_on_top", on_top)
+        if bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) != on_top:
+            visible = self.isVisible()
+            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on_top)  # hides the window
+            if visible:
+                self.show()
+
+    def _on_colour_scheme(self, *_: Any) -> None:
+        self.theme = current_theme()
+        for widget in (self.call_bar, self.messages, self.cue_banner, self.phrases, self.mood,
+                       self.transcript, self.notes):  # fmt: skip
+            widget.apply_theme(self.theme)
+
+    @property
+    def closing(self) -> bool:
+        return self._close_requested
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing during a call: stop capture, finish transcribing, save the notes, then
+        close — all on workers; the window says it is finishing meanwhile."""
+        if self._ready_to_close:
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            self.settings.setValue("window/splitter", self.splitter.saveState())
+            self.settings.setValue("phrases/add_to_notes", self.phrases.add_to_notes.isChecked())
+            self.settings.sync()
+            self.pool.release_threads()
+            event.accept()
+            return
+        event.ignore()
+        if not self._close_requested:
+            self._close_requested = True
+            self.controller.check_inputs(None)
+            self.notes.save_failed = False  # try once more
+            self.notes.save_now()
+            if self.controller.in_call:
+                self.messages.show_message(
+                    "closing",
+                    "Finishing… transcribing what was captured and saving your notes. "
+                    "Calmline closes by itself in a moment.",
+                )
+                self.controller.stop()
+        self._continue_closing()
+
+    def _continue_closing(self) -> None:
+        if not self._close_requested or self._ready_to_close:
+            return
+        if self.controller.in_call:
+            if self.controller.state is CallState.LIVE:
+                self.controller.stop()
+            return
+        if self.notes.save_failed:
+            self._close_requested = False
+            self._on_devices_chosen()
+            self.messages.show_message(
+                "closing",
+                "Your notes could not be saved, so Calmline stayed open. Copy them somewhere "
+                "safe (or free disk space), then close again.",
+                "error",
+            )
+            return
+        if self.notes.saving:
+            self.notes.save_now()
+            return
+        if self.pool.busy or self.controller.checking_inputs:
+            return
+        self._ready_to_close = True
+        QTimer.singleShot(0, self.close)  # not from inside closeEvent: Qt ignores that

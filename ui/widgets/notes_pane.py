@@ -1,0 +1,271 @@
+"""The agent's notes: a plain-text editor saved continuously (debounced, written by a worker,
+atomically), key moments inserted with their call time, the checklist, and the export of the
+ticket update to the clipboard and a file."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.coach import ChecklistTick, clock
+from app.notes import (
+    KeyMoment,
+    NotesFile,
+    notes_path,
+    save_notes,
+    ticket_path,
+    ticket_update_markdown,
+)
+from app.playbook import CHECKLIST, CHECKLIST_LABELS
+from ui.theme import Theme
+from ui.workers import WorkerPool
+
+AUTOSAVE_DELAY_MS = 1000
+_LEADING_TIME = re.compile(r"^\[\d+:\d\d\]\s*")
+
+
+class NotesPane(QWidget):
+    saved = Signal(object)  # Path: a save finished
+    exported = Signal(str)  # the ticket update's Markdown
+
+    def __init__(
+        self, theme: Theme, pool: WorkerPool, notes_dir: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self._pool = pool
+        self._notes_dir = notes_dir
+        self._file: NotesFile | None = None
+        self._started: datetime | None = None
+        self._sheet_has_call = False
+        self._edits = 0
+        self._saved_edit = 0
+        self._saving = 0  # save jobs not yet reported back
+        self.save_failed = False
+        self.moments: list[KeyMoment] = []
+
+        self.editor = QPlainTextEdit()
+        self.editor.setPlaceholderText(
+            "Notes for the ticket. Saved as you type; cues and flags are added with their time."
+        )
+        self.editor.document().setUndoRedoEnabled(True)
+        self.editor.textChanged.connect(self._on_edited)
+
+        self.checkboxes: dict[str, QCheckBox] = {}
+        checklist = QWidget()
+        checklist_layout = QVBoxLayout(checklist)
+        for item in CHECKLIST:
+            box = QCheckBox(CHECKLIST_LABELS[item])
+            box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            box.toggled.connect(self._update_checklist_title)
+            checklist_layout.addWidget(box)
+            self.checkboxes[item] = box
+        checklist_layout.addStretch(1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.editor, "Notes")
+        self.tabs.addTab(checklist, "")
+        self._update_checklist_title()
+
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.export_button = QPushButton("Export ticket update")
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.export_button.setToolTip("Copy the ticket update (Markdown) and save it as a file")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status_label, 1)
+        bottom.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(bottom)
+
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self.save_now)
+        self.apply_theme(theme)
+
+    # -- the sheet -----------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        return self._file.path if self._file else None
+
+    @property
+    def saving(self) -> bool:
+        """Unsaved edits, or a save still being written."""
+        return self._edits > self._saved_edit or self._saving > 0
+
+    def begin_call(self, started: datetime) -> None:
+        """A call started: notes typed before it belong to it; after an earlier call, the
+        pane starts a fresh sheet (the earlier one is saved first)."""
+        if self._sheet_has_call:
+            self.save_now()
+            self._file = None
+            self.moments.clear()
+            self.editor.blockSignals(True)
+            self.editor.clear()
+            self.editor.blockSignals(False)
+            self._edits = self._saved_edit = 0
+            for box in self.checkboxes.values():
+                box.setChecked(False)
+                box.setToolTip("")
+        self._sheet_has_call = True
+        if self._file is None:
+            self._open_sheet(started)
+
+    def _open_sheet(self, started: datetime) -> None:
+        self._started = started
+        self._file = NotesFile(notes_path(self._notes_dir, started))
+
+    def _on_edited(self) -> None:
+        if self._file is None:
+            self._open_sheet(datetime.now())
+        self._edits += 1
+        # Throttle, not debounce: an agent typing without a pause is still saved every
+        # second, so a crash loses at most about a second of typing.
+        if not self._autosave.isActive():
+            self._autosave.start()
+
+    def save_now(self) -> None:
+        """Write the current text now (on a worker) if anything is unsaved."""
+        self._autosave.stop()
+        if self._file is None or self._edits <= self._saved_edit:
+            return
+        self._saving += 1
+        self._pool.submit(
+            "save notes",
+            _save_version,
+            self._file,
+            self.editor.toPlainText(),
+            self._edits,
+            on_success=self._on_saved,
+            on_failure=self._on_save_failed,
+        )
+
+    def _on_saved(self, result: tuple[NotesFile, int]) -> None:
+        notes_file, edit = result
+        self._saving -= 1
+        self.save_failed = False
+        if notes_file is self._file:
+            self._saved_edit = max(self._saved_edit, edit)
+        self.status_label.setText(f"Notes saved {datetime.now():%H:%M:%S}")
+        self.status_label.setToolTip(str(notes_file.path))
+        self.saved.emit(notes_file.path)
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self._saving -= 1
+        self.save_failed = True
+        self.show_status(f"Notes NOT saved: {exc}. Free some disk space or check permissions.")
+        self._autosave.start()  # try again
+        self.saved.emit(None)
+
+    # -- key moments and checklist -------------------------------------------------------
+    def add_moment(self, moment: KeyMoment) -> None:
+        """Record ``moment`` for the ticket and insert it as a line of the notes, without
+        disturbing the line the agent is typing."""
+        self.moments.append(moment)
+        line = f"[{clock(moment.t)}] {moment.kind} — {_LEADING_TIME.sub('', moment.text)}"
+        document = self.editor.document()
+        cursor = QTextCursor(document)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        typing_on_last_line = (
+            self.editor.textCursor().blockNumber() == document.blockCount() - 1
+            and bool(cursor.block().text().strip())
+        )
+        if typing_on_last_line:
+            cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock)
+            cursor.insertText(line + "\n")
+        else:
+            if document.characterCount() > 1 and cursor.block().text():
+                cursor.insertText("\n")
+            cursor.insertText(line + "\n")
+
+    def tick_checklist(self, tick: ChecklistTick) -> None:
+        box = self.checkboxes.get(tick.item)
+        if box is not None and not box.isChecked():
+            box.setChecked(True)
+            box.setToolTip(f"heard at {clock(tick.t)}")
+
+    def checklist_state(self) -> dict[str, bool]:
+        return {item: box.isChecked() for item, box in self.checkboxes.items()}
+
+    def _update_checklist_title(self) -> None:
+        done = sum(box.isChecked() for box in self.checkboxes.values())
+        self.tabs.setTabText(1, f"Checklist {done}/{len(CHECKLIST)}")
+
+    # -- export --------------------------------------------------------------------------
+    def export(self, duration_s: float, mood_summary: str | None) -> str:
+        """Copy the ticket update to the clipboard and save it next to the notes."""
+        if self._file is None:
+            self._open_sheet(datetime.now())
+        assert self._file is not None and self._started is not None
+        markdown = ticket_update_markdown(
+            self._started,
+            duration_s,
+            self.editor.toPlainText(),
+            self.moments,
+            self.checklist_state(),
+            mood_summary,
+        )
+        QGuiApplication.clipboard().setText(markdown)
+        target = ticket_path(self._file.path)
+        self.show_status("Ticket update copied to the clipboard; saving the file…")
+        self._autosave.stop()
+        self._saving += 1
+        self._pool.submit(
+            "save notes and ticket update",
+            _save_with_ticket,
+            self._file,
+            self.editor.toPlainText(),
+            self._edits,
+            target,
+            markdown,
+            on_success=lambda saved: self._on_exported(saved, target),
+            on_failure=self._on_save_failed,
+        )
+        self.exported.emit(markdown)
+        return markdown
+
+    def _on_exported(self, saved: tuple[NotesFile, int], target: Path) -> None:
+        self._on_saved(saved)
+        self.show_status(f"Ticket update copied to the clipboard and saved to {target}")
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.status_label.setStyleSheet(f"color: {theme.muted_text};")
+
+
+def _save_version(notes_file: NotesFile, text: str, edit: int) -> tuple[NotesFile, int]:
+    """Worker thread: write one version of the notes (a newer saved version wins)."""
+    notes_file.save(text, edit)
+    return notes_file, edit
+
+
+def _save_with_ticket(
+    notes_file: NotesFile, text: str, edit: int, target: Path, markdown: str
+) -> tuple[NotesFile, int]:
+    """Worker thread: the notes as they are now, then the ticket update beside them."""
+    saved = _save_version(notes_file, text, edit)
+    save_notes(target, markdown)
+    return saved

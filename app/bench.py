@@ -198,7 +198,7 @@ def format_reports(reports: list[ModelReport], threads: int) -> str:
     for r in reports:
         ratio = r.offline_s / r.baseline_s
         lines.append(
-            f"{r.model:<8} {r.audio_s:>8.0f} {r.offline_s:>11.1f} {r.baseline_s:>11.1f} "
+            f"{r.model:<8} {r.audio_s:>8.0f} {r.offline_s:>11.2f} {r.baseline_s:>11.2f} "
             f"{r.offline_s / r.audio_s:>7.3f} {ratio:>6.2f}  {_check(ratio, TARGET_OFFLINE_RATIO)}"
         )
     lines += [

@@ -1,0 +1,489 @@
+"""The call store: every call's record, written as it happens, read back as plain data.
+
+Each method is one short transaction, safe to call from any thread (each opens its own
+SQLAlchemy session). Wall-clock times are stored in UTC and returned timezone-aware.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.records import (
+    CallInfo,
+    CallRecord,
+    CueRecord,
+    ExportRecord,
+    FlagRecord,
+    IncidentRecord,
+    MoodPoint,
+    SegmentRecord,
+)
+from app.store.db import open_engine
+from app.store.schema import (
+    Call,
+    ChecklistRow,
+    CueRow,
+    Export,
+    FlagRow,
+    Incident,
+    MoodRow,
+    NoteVersion,
+    Segment,
+)
+
+NOTE_HISTORY_STEP = timedelta(seconds=60)
+EDITABLE_INFO = ("agent", "client_name", "client_contact", "ticket_id", "subject")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """One line of the call list."""
+
+    id: int
+    uid: str
+    started_at: datetime
+    duration_s: float
+    status: str
+    agent: str
+    client_name: str
+    ticket_id: str
+    worst_mood: float | None
+    flags: tuple[str, ...]  # flag kinds
+    segments: int
+
+
+@dataclass(frozen=True)
+class PendingExport:
+    id: int
+    call_id: int
+    target: str
+    request: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class CallStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None) -> CallStore:
+        """Open (creating and migrating as needed) the database at ``url``; the default is
+        a SQLite file in the user's data folder. Raises ``StoreError``."""
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def where(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- writing a call as it happens --------------------------------------------------------
+    def start_call(self, info: CallInfo) -> int:
+        now = utcnow()
+        with self._session.begin() as session:
+            row = Call(
+                uid=info.uid,
+                agent=info.agent,
+                client_name=info.client_name,
+                client_contact=info.client_contact,
+                ticket_id=info.ticket_id,
+                subject=info.subject,
+                source=info.source,
+                status=info.status,
+                started_at=info.started_at,
+                ended_at=info.ended_at,
+                updated_at=now,
+                devices=dict(info.devices),
+                model=dict(info.model),
+                owner_host=socket.gethostname(),
+                owner_pid=os.getpid(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def _touch(self, session: Session, call_id: int) -> None:
+        session.execute(update(Call).where(Call.id == call_id).values(updated_at=utcnow()))
+
+    def add_segment(self, call_id: int, segment: SegmentRecord) -> None:
+        """Idempotent: the same segment number twice is stored once (a retried write)."""
+        with self._session.begin() as session:
+            exists = session.scalar(
+                select(Segment.id).where(Segment.call_id == call_id, Segment.seq == segment.seq)
+            )
+            if exists is not None:
+                return
+            sentiment = segment.sentiment or None
+            session.add(
+                Segment(
+                    call_id=call_id,
+                    seq=segment.seq,
+                    speaker=segment.speaker,
+                    start=segment.start,
+                    end=segment.end,
+                    text=segment.text,
+                    latency_s=segment.latency_s,
+                    sentiment_label=sentiment.get("label") if sentiment else None,
+                    sentiment=sentiment,
+                )
+            )
+            self._touch(session, call_id)
+
+    def add_cue(self, call_id: int, cue: CueRecord) -> None:
+        with self._session.begin() as session:
+            session.add(
+                CueRow(
+                    call_id=call_id,
+                    t=cue.t,
+                    kind=cue.kind,
+                    message=cue.message,
+                    phrases=list(cue.phrases),
+                    segment_seq=cue.segment_seq,
+                    dismissed_t=cue.dismissed_t,
+                )
+            )
+
+    def dismiss_cue(self, call_id: int, kind: str, t: float) -> None:
+        """The agent dismissed the latest cue of ``kind``."""
+        with self._session.begin() as session:
+            row = session.scalars(
+                select(CueRow)
+                .where(CueRow.call_id == call_id, CueRow.kind == kind)
+                .order_by(CueRow.t.desc(), CueRow.id.desc())
+                .limit(1)
+            ).first()
+            if row is not None and row.dismissed_t is None:
+                row.dismissed_t = t
+
+    def add_flag(self, call_id: int, flag: FlagRecord) -> None:
+        with self._session.begin() as session:
+            session.add(
+                FlagRow(
+                    call_id=call_id,
+                    t=flag.t,
+                    kind=flag.kind,
+                    excerpt=flag.excerpt,
+                    segment_seq=flag.segment_seq,
+                )
+            )
+
+    def add_incident(self, call_id: int, incident: IncidentRecord) -> None:
+        with self._session.begin() as session:
+            session.add(
+                Incident(
+                    call_id=call_id,
+                    t=incident.t,
+                    text=incident.text,
+                    excerpt=incident.excerpt,
+                    segment_seq=incident.segment_seq,
+                )
+            )
+
+    def add_mood(self, call_id: int, point: MoodPoint) -> None:
+        with self._session.begin() as session:
+            session.add(MoodRow(call_id=call_id, t=point.t, value=point.value, trend=point.trend))
+
+    def set_checklist(
+        self, call_id: int, item: str, done: bool, t: float | None = None, by: str = "agent"
+    ) -> None:
+        with self._session.begin() as session:
+            row = session.get(ChecklistRow, (call_id, item))
+            if row is None:
+                session.add(ChecklistRow(call_id=call_id, item=item, done=done, t=t, by=by))
+            else:
+                row.done, row.t, row.by = done, t, by
+
+    def save_notes(
+        self, call_id: int, text: str, version: int, now: datetime | None = None
+    ) -> bool:
+        """Store edit number ``version`` of the notes; an older version never overwrites a
+        newer one (saves may arrive out of order). False if it was older."""
+        now = now or utcnow()
+        with self._session.begin() as session:
+            call = session.get(Call, call_id)
+            if call is None or version <= call.notes_version:
+                return False
+            call.notes, call.notes_version, call.updated_at = text, version, now
+            last = session.scalars(
+                select(NoteVersion)
+                .where(NoteVersion.call_id == call_id)
+                .order_by(NoteVersion.version.desc())
+                .limit(1)
+            ).first()
+            if last is not None and now - aware(last.saved_at) < NOTE_HISTORY_STEP:
+                last.text, last.version = text, version
+            else:
+                session.add(NoteVersion(call_id=call_id, version=version, saved_at=now, text=text))
+            return True
+
+    def update_info(self, call_id: int, **fields: str) -> None:
+        unknown = set(fields) - set(EDITABLE_INFO)
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        with self._session.begin() as session:
+            session.execute(
+                update(Call).where(Call.id == call_id).values(**fields, updated_at=utcnow())
+            )
+
+    def end_call(
+        self, call_id: int, ended_at: datetime | None = None, status: str = "ended"
+    ) -> None:
+        with self._session.begin() as session:
+            session.execute(
+                update(Call)
+                .where(Call.id == call_id)
+                .values(ended_at=ended_at or utcnow(), status=status, updated_at=utcnow())
+            )
+
+    def save_record(self, record: CallRecord) -> int:
+        """Store a whole call at once (an analysed recording), exactly like a live one."""
+        info = record.info
+        call_id = self.start_call(info)
+        for segment in record.segments:
+            self.add_segment(call_id, segment)
+        for cue in record.cues:
+            self.add_cue(call_id, cue)
+        for flag in record.flags:
+            self.add_flag(call_id, flag)
+        for incident in record.incidents:
+            self.add_incident(call_id, incident)
+        for point in record.mood:
+            self.add_mood(call_id, point)
+        for item, done in record.checklist.items():
+            self.set_checklist(call_id, item, done, by="coach")
+        if record.notes:
+            self.save_notes(call_id, record.notes, 1)
+        ended = info.ended_at or info.started_at + timedelta(seconds=record.duration_s)
+        self.end_call(call_id, ended, status="ended")
+        return call_id
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, call: int | str) -> CallRecord | None:
+        """A call by local id or uid."""
+        with self._session() as session:
+            query = select(Call).where(
+                Call.uid == call if isinstance(call, str) else Call.id == call
+            )
+            row = session.scalars(query).first()
+            return None if row is None else _record(row)
+
+    def list_calls(
+        self,
+        flagged: bool = False,
+        since: datetime | None = None,
+        status: Iterable[str] | None = None,
+        limit: int = 200,
+    ) -> list[CallSummary]:
+        with self._session() as session:
+            flag_kinds = (
+                select(FlagRow.call_id, func.count(FlagRow.id).label("n"))
+                .group_by(FlagRow.call_id)
+                .subquery()
+            )
+            query = select(Call).order_by(Call.started_at.desc()).limit(limit)
+            if flagged:
+                query = query.join(flag_kinds, flag_kinds.c.call_id == Call.id)
+            if since is not None:
+                query = query.where(Call.started_at >= since)
+            if status is not None:
+                query = query.where(Call.status.in_(list(status)))
+            rows = session.scalars(query).all()
+            return [_summary(session, row) for row in rows]
+
+    def interrupted_calls(self) -> list[CallSummary]:
+        """This PC's calls still marked live whose Calmline process is gone (a crash, a
+        kill, a power cut). Calls of other PCs (a team database) are theirs to recover."""
+        host = socket.gethostname()
+        with self._session() as session:
+            rows = session.execute(
+                select(Call.id, Call.owner_pid).where(
+                    Call.status == "live", Call.owner_host == host
+                )
+            ).all()
+        gone = {call_id for call_id, pid in rows if pid != os.getpid() and not _pid_alive(pid)}
+        return [s for s in self.list_calls(status=("live",), limit=1000) if s.id in gone]
+
+    def recover(self, call_id: int) -> CallRecord:
+        """Close an interrupted call with what was saved; its end is its last saved moment."""
+        with self._session.begin() as session:
+            row = session.get(Call, call_id)
+            if row is None:
+                raise KeyError(call_id)
+            last_end = session.scalar(
+                select(func.max(Segment.end)).where(Segment.call_id == call_id)
+            )
+            started = aware(row.started_at)
+            assert started is not None
+            candidates = [aware(row.updated_at), started + timedelta(seconds=last_end or 0.0)]
+            row.ended_at = max(c for c in candidates if c is not None)
+            row.status = "recovered"
+            row.updated_at = utcnow()
+        record = self.get(call_id)
+        assert record is not None
+        return record
+
+    # -- exports and the outbox ------------------------------------------------------------
+    def add_export(
+        self,
+        call_id: int,
+        target: str,
+        status: str,
+        result: str = "",
+        request: dict[str, Any] | None = None,
+        error: str = "",
+        next_attempt_at: datetime | None = None,
+        attempts: int = 0,
+    ) -> int:
+        now = utcnow()
+        with self._session.begin() as session:
+            row = Export(
+                call_id=call_id,
+                target=target,
+                status=status,
+                created_at=now,
+                updated_at=now,
+                attempts=attempts,
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+                result=result,
+                request=dict(request or {}),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def update_export(self, export_id: int, **fields: Any) -> None:
+        with self._session.begin() as session:
+            session.execute(
+                update(Export).where(Export.id == export_id).values(**fields, updated_at=utcnow())
+            )
+
+    def pending_exports(self, due_by: datetime | None = None) -> list[PendingExport]:
+        """The outbox: exports waiting for a retry (all, or those due by ``due_by``)."""
+        with self._session() as session:
+            query = select(Export).where(Export.status == "pending").order_by(Export.id)
+            if due_by is not None:
+                query = query.where(Export.next_attempt_at <= due_by)
+            return [
+                PendingExport(
+                    row.id,
+                    row.call_id,
+                    row.target,
+                    dict(row.request),
+                    row.attempts,
+                    aware(row.next_attempt_at),
+                    row.last_error,
+                )
+                for row in session.scalars(query)
+            ]
+
+
+def _summary(session: Session, row: Call) -> CallSummary:
+    flags = session.scalars(select(FlagRow.kind).where(FlagRow.call_id == row.id)).all()
+    worst = session.scalar(select(func.min(MoodRow.value)).where(MoodRow.call_id == row.id))
+    segments = session.scalar(select(func.count(Segment.id)).where(Segment.call_id == row.id))
+    last_end = session.scalar(select(func.max(Segment.end)).where(Segment.call_id == row.id))
+    started, ended = aware(row.started_at), aware(row.ended_at)
+    assert started is not None
+    duration = (ended - started).total_seconds() if ended else float(last_end or 0.0)
+    return CallSummary(
+        id=row.id,
+        uid=row.uid,
+        started_at=started,
+        duration_s=max(0.0, duration),
+        status=row.status,
+        agent=row.agent,
+        client_name=row.client_name,
+        ticket_id=row.ticket_id,
+        worst_mood=worst,
+        flags=tuple(flags),
+        segments=int(segments or 0),
+    )
+
+
+def _record(row: Call) -> CallRecord:
+    started = aware(row.started_at)
+    assert started is not None
+    return CallRecord(
+        id=row.id,
+        info=CallInfo(
+            uid=row.uid,
+            started_at=started,
+            ended_at=aware(row.ended_at),
+            agent=row.agent,
+            client_name=row.client_name,
+            client_contact=row.client_contact,
+            ticket_id=row.ticket_id,
+            source=row.source,
+            status=row.status,
+            devices=dict(row.devices or {}),
+            model=dict(row.model or {}),
+            subject=row.subject,
+        ),
+        segments=tuple(
+            SegmentRecord(s.seq, s.speaker, s.start, s.end, s.text, s.latency_s, s.sentiment)
+            for s in sorted(row.segments, key=lambda s: (s.start, s.seq))
+        ),
+        cues=tuple(
+            CueRecord(c.t, c.kind, c.message, tuple(c.phrases or ()), c.segment_seq, c.dismissed_t)
+            for c in row.cues
+        ),
+        flags=tuple(FlagRecord(f.t, f.kind, f.excerpt, f.segment_seq) for f in row.flags),
+        incidents=tuple(
+            IncidentRecord(i.t, i.text, i.excerpt, i.segment_seq) for i in row.incidents
+        ),
+        mood=tuple(MoodPoint(m.t, m.value, m.trend) for m in row.mood),
+        notes=row.notes,
+        checklist={c.item: c.done for c in row.checklist},
+        exports=tuple(
+            ExportRecord(
+                e.target,
+                e.status,
+                aware(e.created_at) or utcnow(),
+                e.result,
+                e.attempts,
+                e.last_error,
+            )
+            for e in row.exports
+        ),
+    )

@@ -1,0 +1,148 @@
+"""Recording a live call as it happens, without making the call wait on the disk.
+
+The pipeline thread (segments, mood, cues) and the window (notes, checklist, call details)
+hand their writes to :class:`CallRecorder`, which only queues them. One writer thread
+commits them in order, each in its own transaction, so a crash or ``kill -9`` loses only
+what was still queued (milliseconds). A write that fails (disk full, database locked or
+unreachable) is kept and retried with backoff — never dropped — and :attr:`problem` says
+what is wrong until it succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.mood import MoodUpdate
+from app.records import CallInfo, CueRecord, FlagRecord, IncidentRecord, MoodPoint, SegmentRecord
+from app.store.calls import CallStore, utcnow
+from app.transcript import Committed
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 10.0
+
+Write = Callable[[CallStore, int], None]
+
+
+def segment_record(committed: Committed) -> SegmentRecord:
+    s = committed.segment
+    return SegmentRecord(s.id, s.speaker.value, s.start, s.end, s.text, s.latency_s, s.sentiment)
+
+
+def event_writes(event: Any) -> Write | None:
+    """How a pipeline event is stored (None: not stored, e.g. interim text)."""
+    if isinstance(event, Committed):
+        record = segment_record(event)
+        return lambda store, call_id: store.add_segment(call_id, record)
+    if isinstance(event, MoodUpdate):
+        point = MoodPoint(event.t, event.value, event.trend.value)
+        return lambda store, call_id: store.add_mood(call_id, point)
+    if isinstance(event, Cue):
+        cue = CueRecord(event.t, event.kind, event.message, tuple(event.phrases), event.segment_id)
+        return lambda store, call_id: store.add_cue(call_id, cue)
+    if isinstance(event, CueCleared) and event.reason == "dismissed":
+        kind, t = event.kind, event.t
+        return lambda store, call_id: store.dismiss_cue(call_id, kind, t)
+    if isinstance(event, Flag):
+        flag = FlagRecord(event.t, event.kind, event.excerpt, event.segment_id)
+        return lambda store, call_id: store.add_flag(call_id, flag)
+    if isinstance(event, IncidentNote):
+        incident = IncidentRecord(event.t, event.text, event.excerpt, event.segment_id)
+        return lambda store, call_id: store.add_incident(call_id, incident)
+    if isinstance(event, ChecklistTick):
+        item, t = event.item, event.t
+        return lambda store, call_id: store.set_checklist(call_id, item, True, t, by="coach")
+    return None
+
+
+class CallRecorder:
+    """One call's writes, in order, on one writer thread."""
+
+    def __init__(self, store: CallStore, info: CallInfo) -> None:
+        self.store = store
+        self.info = info
+        self.call_id = store.start_call(info)  # raises StoreError/SQLAlchemyError: no call
+        self._queue: deque[Write] = deque()
+        self._wake = threading.Condition()
+        self._closing = False
+        self._problem: str | None = None
+        self._notes_version = 0
+        self._thread = threading.Thread(target=self._run, name="calmline-recorder", daemon=True)
+        self._thread.start()
+
+    # -- from any thread -------------------------------------------------------------------
+    def __call__(self, event: Any) -> None:
+        """A pipeline event (called on the pipeline thread): queued, never waits."""
+        write = event_writes(event)
+        if write is not None:
+            self._put(write)
+
+    def save_notes(self, text: str) -> None:
+        self._notes_version += 1
+        version = self._notes_version
+        self._put(lambda store, call_id: store.save_notes(call_id, text, version))
+
+    def set_checklist(self, item: str, done: bool, t: float | None = None) -> None:
+        self._put(lambda store, call_id: store.set_checklist(call_id, item, done, t, by="agent"))
+
+    def update_info(self, **fields: str) -> None:
+        self.info = replace(self.info, **fields)
+        self._put(lambda store, call_id: store.update_info(call_id, **fields))
+
+    @property
+    def problem(self) -> str | None:
+        """Why writes are waiting (None when everything is saved or being saved)."""
+        return self._problem
+
+    @property
+    def unsaved(self) -> int:
+        with self._wake:
+            return len(self._queue)
+
+    def finish(self, ended_at: datetime | None = None, timeout: float | None = 30.0) -> bool:
+        """Mark the call ended after everything queued is written; False if writes are
+        still failing when ``timeout`` runs out (they stay queued in this process)."""
+        ended = ended_at or utcnow()
+        self._put(lambda store, call_id: store.end_call(call_id, ended))
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the writer thread -----------------------------------------------------------------
+    def _put(self, write: Write) -> None:
+        with self._wake:
+            self._queue.append(write)
+            self._wake.notify()
+
+    def _run(self) -> None:
+        delay = RETRY_FIRST_S
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if not self._queue:
+                    return  # closing, all written
+                write = self._queue[0]
+            try:
+                write(self.store, self.call_id)
+            except Exception as exc:  # disk full, locked, server gone: keep it, retry
+                self._problem = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+                log.warning("saving the call failed, retrying in %.1f s: %s", delay, exc)
+                with self._wake:
+                    self._wake.wait(delay)
+                delay = min(RETRY_MAX_S, delay * 2)
+                continue
+            with self._wake:
+                self._queue.popleft()
+            self._problem = None
+            delay = RETRY_FIRST_S

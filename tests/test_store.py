@@ -115,7 +115,12 @@ def test_a_whole_record_saves_and_reads_back_the_same(store):
     )
     call_id = store.save_record(record)
     again = store.get(call_id)
-    assert again.to_json() | {"id": None} == record.to_json()
+    instants = ("started_at", "ended_at")
+    assert [again.to_json()[k] for k in instants] != [None, None]
+    for key in instants:  # the same instant, shown in this machine's time zone
+        assert datetime.fromisoformat(again.to_json()[key]) == getattr(record.info, key)
+    same = {"id": None} | dict.fromkeys(instants)
+    assert again.to_json() | same == record.to_json() | same
 
 
 def test_call_list_filters_flagged_and_since(store):

@@ -49,10 +49,20 @@ def utcnow() -> datetime:
 
 
 def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    """A stored time in this machine's time zone. Everything is stored in UTC; SQLite
+    hands it back without a zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone()
+
+
+def to_utc(moment: datetime | None) -> datetime | None:
+    """For storing: SQLite keeps the wall-clock digits only, so always store UTC."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.astimezone()).astimezone(UTC)
 
 
 def new_uid() -> str:
@@ -130,8 +140,8 @@ class CallStore:
                 subject=info.subject,
                 source=info.source,
                 status=info.status,
-                started_at=info.started_at,
-                ended_at=info.ended_at,
+                started_at=to_utc(info.started_at),
+                ended_at=to_utc(info.ended_at),
                 updated_at=now,
                 devices=dict(info.devices),
                 model=dict(info.model),
@@ -238,7 +248,7 @@ class CallStore:
     ) -> bool:
         """Store edit number ``version`` of the notes; an older version never overwrites a
         newer one (saves may arrive out of order). False if it was older."""
-        now = now or utcnow()
+        now = to_utc(now) or utcnow()
         with self._session.begin() as session:
             call = session.get(Call, call_id)
             if call is None or version <= call.notes_version:
@@ -272,7 +282,7 @@ class CallStore:
             session.execute(
                 update(Call)
                 .where(Call.id == call_id)
-                .values(ended_at=ended_at or utcnow(), status=status, updated_at=utcnow())
+                .values(ended_at=to_utc(ended_at) or utcnow(), status=status, updated_at=utcnow())
             )
 
     def save_record(self, record: CallRecord) -> int:
@@ -324,7 +334,7 @@ class CallStore:
             if flagged:
                 query = query.join(flag_kinds, flag_kinds.c.call_id == Call.id)
             if since is not None:
-                query = query.where(Call.started_at >= since)
+                query = query.where(Call.started_at >= to_utc(since))
             if status is not None:
                 query = query.where(Call.status.in_(list(status)))
             rows = session.scalars(query).all()
@@ -355,7 +365,7 @@ class CallStore:
             started = aware(row.started_at)
             assert started is not None
             candidates = [aware(row.updated_at), started + timedelta(seconds=last_end or 0.0)]
-            row.ended_at = max(c for c in candidates if c is not None)
+            row.ended_at = to_utc(max(c for c in candidates if c is not None))
             row.status = "recovered"
             row.updated_at = utcnow()
         record = self.get(call_id)
@@ -383,7 +393,7 @@ class CallStore:
                 created_at=now,
                 updated_at=now,
                 attempts=attempts,
-                next_attempt_at=next_attempt_at,
+                next_attempt_at=to_utc(next_attempt_at),
                 last_error=error,
                 result=result,
                 request=dict(request or {}),
@@ -393,6 +403,8 @@ class CallStore:
             return row.id
 
     def update_export(self, export_id: int, **fields: Any) -> None:
+        if fields.get("next_attempt_at") is not None:
+            fields["next_attempt_at"] = to_utc(fields["next_attempt_at"])
         with self._session.begin() as session:
             session.execute(
                 update(Export).where(Export.id == export_id).values(**fields, updated_at=utcnow())
@@ -403,7 +415,7 @@ class CallStore:
         with self._session() as session:
             query = select(Export).where(Export.status == "pending").order_by(Export.id)
             if due_by is not None:
-                query = query.where(Export.next_attempt_at <= due_by)
+                query = query.where(Export.next_attempt_at <= to_utc(due_by))
             return [
                 PendingExport(
                     row.id,

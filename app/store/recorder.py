@@ -107,22 +107,35 @@ class CallRecorder:
         with self._wake:
             return len(self._queue)
 
-    def finish(self, ended_at: datetime | None = None, timeout: float | None = 30.0) -> bool:
-        """Mark the call ended after everything queued is written; False if writes are
-        still failing when ``timeout`` runs out (they stay queued in this process)."""
+    def end_call(self, ended_at: datetime | None = None) -> None:
+        """The call is over; notes and details written afterwards still belong to it."""
         ended = ended_at or utcnow()
         self._put(lambda store, call_id: store.end_call(call_id, ended))
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything queued so far is written (False: still failing)."""
+        with self._wake:
+            return self._wake.wait_for(lambda: not self._queue, timeout)
+
+    def close(self, timeout: float | None = 30.0) -> bool:
+        """Write what is queued, then stop the writer; False if writes are still failing
+        when ``timeout`` runs out (they stay queued and keep being retried meanwhile)."""
         with self._wake:
             self._closing = True
-            self._wake.notify()
+            self._wake.notify_all()
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    def finish(self, ended_at: datetime | None = None, timeout: float | None = 30.0) -> bool:
+        """End the call and close the recorder (command-line calls: nothing comes after)."""
+        self.end_call(ended_at)
+        return self.close(timeout)
 
     # -- the writer thread -----------------------------------------------------------------
     def _put(self, write: Write) -> None:
         with self._wake:
             self._queue.append(write)
-            self._wake.notify()
+            self._wake.notify_all()
 
     def _run(self) -> None:
         delay = RETRY_FIRST_S
@@ -144,5 +157,6 @@ class CallRecorder:
                 continue
             with self._wake:
                 self._queue.popleft()
+                self._wake.notify_all()  # flush() waits for an empty queue
             self._problem = None
             delay = RETRY_FIRST_S

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from app import __version__
-from app.coach import Coach, Cue, Flag, IncidentNote
+from app.coach import ChecklistTick, Coach, Cue, Flag, IncidentNote
 from app.live import LiveSettings, LiveTranscriber
 from app.mood import ClientMood, MoodUpdate, SentimentScorer
 from app.playbook import Playbook
+from app.records import (
+    CallInfo,
+    CallRecord,
+    CueRecord,
+    FlagRecord,
+    IncidentRecord,
+    MoodPoint,
+    SegmentRecord,
+)
+from app.redact import ALL_KINDS, RedactStage
 from app.session import CallSession
 from app.transcript import Committed, Segment, Stage, run_stages
 from audio.resample import resample_to_16k
@@ -35,6 +46,30 @@ class CallResult:
     cues: list[Cue] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     notes: list[IncidentNote] = field(default_factory=list)
+    checklist: list[str] = field(default_factory=list)  # items the coach heard done
+
+    def to_record(self, info: CallInfo) -> CallRecord:
+        """The analysed recording as a stored call, exactly like a live one."""
+        ended = info.ended_at or info.started_at + timedelta(seconds=self.duration_s)
+        model = {"speech_to_text": self.model, "sentiment": self.sentiment_model}
+        return CallRecord(
+            info=replace(info, ended_at=ended, status="ended", model=model),
+            segments=tuple(
+                SegmentRecord(
+                    s.id, s.speaker.value, s.start, s.end, s.text, s.latency_s, s.sentiment
+                )
+                for s in self.segments
+            ),
+            cues=tuple(
+                CueRecord(c.t, c.kind, c.message, tuple(c.phrases), c.segment_id) for c in self.cues
+            ),
+            flags=tuple(FlagRecord(f.t, f.kind, f.excerpt, f.segment_id) for f in self.flags),
+            incidents=tuple(
+                IncidentRecord(n.t, n.text, n.excerpt, n.segment_id) for n in self.notes
+            ),
+            mood=tuple(MoodPoint(m.t, m.value, m.trend.value) for m in self.mood),
+            checklist=dict.fromkeys(self.checklist, True),
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -61,9 +96,15 @@ class CallResult:
         return data
 
 
-def call_stages(sentiment: SentimentScorer | None, playbook: Playbook | None) -> list[Stage]:
-    """What runs after transcription: client mood (with a sentiment model), then the coach."""
-    stages: list[Stage] = []
+def call_stages(
+    sentiment: SentimentScorer | None,
+    playbook: Playbook | None,
+    redact: Sequence[str] = ALL_KINDS,
+) -> list[Stage]:
+    """What runs after transcription: redaction of personal data (so nothing after it —
+    screen, coach, storage, exports — sees card numbers, e-mails or phone numbers), client
+    mood (with a sentiment model), then the coach."""
+    stages: list[Stage] = [RedactStage(redact)] if redact else []
     if sentiment is not None:
         stages.append(ClientMood(sentiment))
     if playbook is not None:
@@ -80,6 +121,7 @@ class _Collector:
         self.cues: list[Cue] = []
         self.flags: list[Flag] = []
         self.notes: list[IncidentNote] = []
+        self.checklist: list[str] = []
         self._lock = threading.Lock()
         self._lists: dict[type, list[Any]] = {
             MoodUpdate: self.mood, Cue: self.cues, Flag: self.flags, IncidentNote: self.notes
@@ -91,6 +133,8 @@ class _Collector:
                 self.segments.append(event.segment)
             elif type(event) in self._lists:
                 self._lists[type(event)].append(event)
+            elif isinstance(event, ChecklistTick) and event.item not in self.checklist:
+                self.checklist.append(event.item)
 
     def result_json(self, sentiment: SentimentScorer | None) -> dict[str, Any]:
         """The JSON contract for a call that had no audio (a written transcript)."""
@@ -119,6 +163,7 @@ class _Collector:
             cues=self.cues,
             flags=self.flags,
             notes=self.notes,
+            checklist=self.checklist,
             **extra,
         )
 
@@ -134,6 +179,7 @@ def analyze_offline(
     settings: LiveSettings | None = None,
     sentiment: SentimentScorer | None = None,
     playbook: Playbook | None = None,
+    redact: Sequence[str] = ALL_KINDS,
 ) -> CallResult:
     """The live path's segmentation and decoding, fed as fast as the CPU allows.
 
@@ -146,7 +192,7 @@ def analyze_offline(
         samples, rate = read_channel(channel)
         audio[side] = resample_to_16k(samples, rate)
     live = LiveTranscriber(engine, settings)
-    stages = call_stages(sentiment, playbook)
+    stages = call_stages(sentiment, playbook, redact)
     collector = _Collector()
 
     def collect(events: list[Any]) -> None:
@@ -182,6 +228,7 @@ def analyze_realtime(
     on_event: Callable[[Any], None] | None = None,
     sentiment: SentimentScorer | None = None,
     playbook: Playbook | None = None,
+    redact: Sequence[str] = ALL_KINDS,
 ) -> CallResult:
     """Replay the call at ``pace`` × real time through the live path (sources, buffers,
     resampling, VAD, streaming decode, mood, coach) and record each segment's latency."""
@@ -198,7 +245,7 @@ def analyze_realtime(
         LiveTranscriber(engine, settings),
         collect,
         pace=pace,
-        stages=call_stages(sentiment, playbook),
+        stages=call_stages(sentiment, playbook, redact),
     )
     session.start()
     try:

@@ -14,12 +14,15 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from app import __version__
+from app import __version__, cli_calls
 from app.coach import Cue, Flag, IncidentNote
 from app.mood import MoodUpdate
+from app.settings import Settings, SettingsError, load_settings
+from app.store.db import StoreError
 from app.transcript import Committed, Partial
 from audio.errors import AudioInputError
 from audio.sides import Side
@@ -215,14 +218,38 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     engine = _engine(args)
     sentiment = _sentiment(args)
     playbook = _playbook(args)
+    settings = _settings(args)
+    store = cli_calls.open_store(args, settings) if args.save else None
+    recorder = None
     if args.realtime:
         printer = TranscriptPrinter(sys.stderr) if args.json else TranscriptPrinter()
+        on_event: Any = printer
+        if store is not None:  # recorded as it happens, exactly like a live call
+            from app.store import CallRecorder
+
+            info = cli_calls.call_info(args, settings, "analyze")
+            info = replace(info, devices={s.value: str(c.path) for s, c in channels.items()},
+                           model={"speech_to_text": engine.describe()})  # fmt: skip
+            recorder = CallRecorder(store, info)
+            on_event = _both(printer, recorder)
         result = analyze_realtime(
-            channels, engine, pace=args.pace, on_event=printer, sentiment=sentiment,
-            playbook=playbook,
+            channels, engine, pace=args.pace, on_event=on_event, sentiment=sentiment,
+            playbook=playbook, redact=settings.redact,
         )  # fmt: skip
     else:
-        result = analyze_offline(channels, engine, sentiment=sentiment, playbook=playbook)
+        result = analyze_offline(
+            channels, engine, sentiment=sentiment, playbook=playbook, redact=settings.redact
+        )
+    if store is not None:
+        if recorder is not None:
+            recorder.finish()
+            call_id = recorder.call_id
+        else:
+            info = cli_calls.call_info(args, settings, "analyze")
+            info = replace(info, devices={s.value: str(c.path) for s, c in channels.items()})
+            call_id = store.save_record(result.to_record(info))
+        store.close()
+        cli_calls.print_saved(call_id, json_to_stdout=args.json == "-")
     document = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     if args.json:
         _write_json(args.json, document, f"{len(result.segments)} segments")
@@ -233,6 +260,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         for _, _, event in sorted(timeline, key=lambda item: item[:2]):
             printer(event)
     return 0
+
+
+def _both(*listeners: Any) -> Any:
+    def deliver(event: Any) -> None:
+        for listener in listeners:
+            listener(event)
+
+    return deliver
 
 
 def _run_live(session, seconds: float | None, ready_message: str | None = None) -> None:
@@ -276,8 +311,27 @@ def cmd_listen(args: argparse.Namespace) -> int:
     printer = TranscriptPrinter()
     for side, src in sources.items():
         print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
-    session = CallSession.create(sources, engine, printer, stages=_call_stages(args))
-    _run_live(session, args.seconds, ready_message="listening… Ctrl-C to stop")
+    recorder = None
+    on_event: Any = printer
+    if not args.no_save:
+        from app.store import CallRecorder
+
+        settings = _settings(args)
+        store = cli_calls.open_store(args, settings)
+        info = cli_calls.call_info(args, settings, "live")
+        info = replace(info, devices={s.value: src.description for s, src in sources.items()},
+                       model={"speech_to_text": engine.describe()})  # fmt: skip
+        recorder = CallRecorder(store, info)
+        on_event = _both(printer, recorder)
+    session = CallSession.create(sources, engine, on_event, stages=_call_stages(args))
+    try:
+        _run_live(session, args.seconds, ready_message="listening… Ctrl-C to stop")
+    finally:
+        if recorder is not None:
+            saved = recorder.finish()
+            recorder.store.close()
+            where = f"call {recorder.call_id}" if saved else "NOT fully saved"
+            print(f"calmline: {where} ({recorder.store.where})", file=sys.stderr)
     dropped = {s.value: src.stats().frames_dropped for s, src in sources.items()}
     if any(dropped.values()):
         print(f"calmline: frames dropped (transcription fell behind): {dropped}", file=sys.stderr)
@@ -308,7 +362,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _call_stages(args: argparse.Namespace) -> list:
     from app.analyze import call_stages
 
-    return call_stages(_sentiment(args), _playbook(args))
+    return call_stages(_sentiment(args), _playbook(args), _settings(args).redact)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The user's settings, read once per command (only by commands that use them)."""
+    if getattr(args, "settings", None) is None:
+        args.settings = load_settings()
+    return args.settings
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -465,6 +526,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay at real-time pace through the live path and record latencies",
     )
     p.add_argument("--pace", type=float, default=1.0, help=argparse.SUPPRESS)
+    p.add_argument("--save", action="store_true", help="store the result as a call (prints its id)")
+    cli_calls.add_call_details_options(p)
+    cli_calls.add_store_option(p)
     _add_model_options(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -472,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-device", help="the agent's microphone (index or name)")
     p.add_argument("--client-device", help="the client's line (index or name)")
     p.add_argument("--seconds", type=float, help="stop by itself after this many seconds")
+    p.add_argument("--no-save", action="store_true", help="do not record the call")
+    cli_calls.add_call_details_options(p)
+    cli_calls.add_store_option(p)
     _add_model_options(p)
     p.set_defaults(func=cmd_listen)
 
@@ -540,6 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-live", action="store_true", help="skip the real-time replay part")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.set_defaults(func=cmd_bench)
+
+    cli_calls.add_calls_parser(sub)
     return parser
 
 
@@ -564,7 +633,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--{number} must be positive")
     try:
         return args.func(args)
-    except (UsageError, AudioInputError, ModelError) as exc:
+    except (
+        UsageError, AudioInputError, ModelError, StoreError, SettingsError,
+        cli_calls.CallsUsageError,
+    ) as exc:  # fmt: skip
         print(f"calmline: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -91,6 +91,7 @@ class PendingExport:
     id: int
     call_id: int
     target: str
+    status: str
     request: dict[str, Any]
     attempts: int
     next_attempt_at: datetime | None
@@ -266,6 +267,10 @@ class CallStore:
                 session.add(NoteVersion(call_id=call_id, version=version, saved_at=now, text=text))
             return True
 
+    def notes_version(self, call_id: int) -> int:
+        with self._session() as session:
+            return session.scalar(select(Call.notes_version).where(Call.id == call_id)) or 0
+
     def update_info(self, call_id: int, **fields: str) -> None:
         unknown = set(fields) - set(EDITABLE_INFO)
         if unknown:
@@ -410,10 +415,13 @@ class CallStore:
                 update(Export).where(Export.id == export_id).values(**fields, updated_at=utcnow())
             )
 
-    def pending_exports(self, due_by: datetime | None = None) -> list[PendingExport]:
-        """The outbox: exports waiting for a retry (all, or those due by ``due_by``)."""
+    def pending_exports(
+        self, due_by: datetime | None = None, statuses: Iterable[str] = ("pending",)
+    ) -> list[PendingExport]:
+        """The outbox: exports waiting to be sent (all, or those due by ``due_by``).
+        "pending" ones wait for their next attempt; "auth" ones for credentials."""
         with self._session() as session:
-            query = select(Export).where(Export.status == "pending").order_by(Export.id)
+            query = select(Export).where(Export.status.in_(list(statuses))).order_by(Export.id)
             if due_by is not None:
                 query = query.where(Export.next_attempt_at <= to_utc(due_by))
             return [
@@ -421,6 +429,7 @@ class CallStore:
                     row.id,
                     row.call_id,
                     row.target,
+                    row.status,
                     dict(row.request),
                     row.attempts,
                     aware(row.next_attempt_at),

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,19 @@ def create_store_engine(url: str | None = None) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_settings)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+    if parsed.get_backend_name() not in ("postgresql",):
+        raise StoreError(
+            f"unsupported database {parsed.drivername!r} in {url!r}; use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB"
+        )
+    if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, NoSuchModuleError) as exc:
+        raise StoreError(
+            f"the PostgreSQL driver is missing ({exc}); install it: pip install 'psycopg[binary]'"
+        ) from exc
 
 
 def migrate(engine: Engine) -> None:

@@ -20,7 +20,15 @@ from typing import Any
 
 from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
 from app.mood import MoodUpdate
-from app.records import CallInfo, CueRecord, FlagRecord, IncidentRecord, MoodPoint, SegmentRecord
+from app.records import (
+    CallInfo,
+    CallRecord,
+    CueRecord,
+    FlagRecord,
+    IncidentRecord,
+    MoodPoint,
+    SegmentRecord,
+)
 from app.store.calls import CallStore, utcnow
 from app.transcript import Committed
 
@@ -66,17 +74,26 @@ def event_writes(event: Any) -> Write | None:
 class CallRecorder:
     """One call's writes, in order, on one writer thread."""
 
-    def __init__(self, store: CallStore, info: CallInfo) -> None:
+    def __init__(
+        self, store: CallStore, info: CallInfo, call_id: int | None = None, notes_version: int = 0
+    ) -> None:
         self.store = store
         self.info = info
-        self.call_id = store.start_call(info)  # raises StoreError/SQLAlchemyError: no call
+        # A new call is created now (an error here means the call is not recorded).
+        self.call_id = store.start_call(info) if call_id is None else call_id
         self._queue: deque[Write] = deque()
         self._wake = threading.Condition()
         self._closing = False
         self._problem: str | None = None
-        self._notes_version = 0
+        self._notes_version = notes_version
         self._thread = threading.Thread(target=self._run, name="calmline-recorder", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def attach(cls, store: CallStore, record: CallRecord) -> CallRecorder:
+        """Go on writing to a stored call (one recovered after a crash)."""
+        assert record.id is not None
+        return cls(store, record.info, record.id, store.notes_version(record.id))
 
     # -- from any thread -------------------------------------------------------------------
     def __call__(self, event: Any) -> None:

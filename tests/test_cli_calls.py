@@ -1,0 +1,124 @@
+"""`calmline analyze --save`, `calmline calls …`, and a call killed with SIGKILL mid-way:
+what was committed before the kill is in the database and the call can be recovered."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO
+from sqlalchemy import text
+
+from app.cli import DEMO_CALL
+from app.store import CallStore
+
+
+def calmline(*args: str, env: dict | None = None, timeout: float = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture
+def isolated(tmp_path) -> dict:
+    """A private config and data folder, so the user's own calls are never touched."""
+    env = dict(os.environ)
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    return env
+
+
+@pytest.mark.slow
+def test_analyze_save_then_list_show_and_export(tmp_path, isolated):
+    saved = calmline(
+        "analyze", str(DEMO_CALL), "--save", "--client-name", "Marie Dupont",
+        "--client-contact", "marie@example.com", "--subject", "VPN drops", env=isolated,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    assert "saved as call 1" in saved.stdout
+    assert (tmp_path / "data" / "calmline" / "calmline.db").exists()
+
+    listed = calmline("calls", "list", "--json", env=isolated)
+    calls = json.loads(listed.stdout)
+    assert [c["client"] for c in calls] == ["Marie Dupont"]
+    assert calls[0]["segments"] >= 20 and calls[0]["worst_mood"] < -0.3
+
+    shown = calmline("calls", "show", "1", env=isolated)
+    assert "# Ticket update" in shown.stdout and "Client: " in shown.stdout
+
+    record = json.loads(calmline("calls", "show", "1", "--json", env=isolated).stdout)
+    assert record["client"]["name"] == "Marie Dupont" and record["status"] == "ended"
+    assert record["cues"] and all(s["text"] for s in record["segments"])
+
+    out = tmp_path / "update.md"
+    exported = calmline("calls", "export", "1", "--to", "markdown", "--out", str(out),
+                        env=isolated)  # fmt: skip
+    assert exported.returncode == 0 and out.read_text().startswith("# Ticket update")
+
+
+def test_calls_commands_explain_bad_input(isolated):
+    missing = calmline("calls", "show", "42", env=isolated)
+    assert missing.returncode == 2 and "no call '42'" in missing.stderr
+    since = calmline("calls", "list", "--since", "last tuesday", env=isolated)
+    assert since.returncode == 2 and "7d" in since.stderr
+    store = calmline("calls", "list", "--store", "nonsense://x", env=isolated)
+    assert store.returncode == 2 and "postgresql://" in store.stderr
+    assert calmline("calls", "list", env=isolated).stdout.strip() == "no calls stored yet"
+    nothing = calmline("calls", "recover", env=isolated)
+    assert nothing.returncode == 0 and "no interrupted calls" in nothing.stdout
+
+
+def _segments(db_url: str) -> int:
+    store = CallStore.open(db_url)
+    try:
+        with store.engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM segments")).scalar_one()
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_call_killed_mid_way_keeps_what_was_said_and_is_recovered(tmp_path, isolated):
+    db_url = f"sqlite:///{tmp_path / 'calls.db'}"
+    call = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "analyze", str(DEMO_CALL), "--realtime", "--pace", "2",
+         "--save", "--store", db_url, "--json", str(tmp_path / "never.json")],
+        cwd=REPO, env=isolated, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        seen = 0
+        while time.monotonic() < deadline and seen < 6:
+            time.sleep(0.2)
+            if (tmp_path / "calls.db").exists():
+                seen = _segments(db_url)
+        assert seen >= 6, "the call was not being recorded as it happened"
+        os.kill(call.pid, signal.SIGKILL)
+        call.wait(timeout=10)
+    finally:
+        if call.poll() is None:
+            call.kill()
+    assert not (tmp_path / "never.json").exists(), "killed before the end, as intended"
+
+    store = CallStore.open(db_url)
+    try:
+        interrupted = store.interrupted_calls()
+        assert len(interrupted) == 1 and interrupted[0].segments >= seen
+    finally:
+        store.close()
+    recovered = calmline("calls", "recover", "--store", db_url, env=isolated)
+    assert recovered.returncode == 0 and "recovered call 1" in recovered.stdout
+    record = json.loads(calmline("calls", "show", "1", "--json", "--store", db_url,
+                                 env=isolated).stdout)  # fmt: skip
+    assert record["status"] == "recovered" and len(record["segments"]) >= seen
+    assert record["segments"][0]["speaker"] == "agent"

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.exports import CLIENT_CUE_KINDS, FLAG_WORDS
 from app.mood import MoodUpdate
 from app.notes import KeyMoment
 from app.session import SessionStatus
@@ -40,15 +41,6 @@ from ui.workers import WorkerPool
 DEFAULT_SIZE = (460, 820)
 MINIMUM_SIZE = (380, 600)
 SPLITTER_SIZES = [160, 320, 160]  # mood, transcript, notes (scaled to the space there is)
-# Cues about the client's state are key moments of the ticket; cues about the agent's own
-# delivery (pace, jargon, tone) stay between the agent and Calmline.
-CLIENT_SITUATIONS = ("frustration", "anger", "profanity", "abuse", "abuse_continues",
-                     "manager_request")  # fmt: skip
-FLAG_WORDS = {
-    "abusive_language": "abusive language",
-    "manager_request": "asked for a manager",
-    "sustained_negative": "upset for a long time",
-}
 
 
 class MainWindow(QMainWindow):
@@ -355,7 +347,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, Cue):
             self.cue_banner.show_cue(event)
             self.phrases.set_phrases(event.phrases)
-            if event.kind in CLIENT_SITUATIONS:
+            if event.kind in CLIENT_CUE_KINDS:
                 self.notes.add_moment(KeyMoment(event.t, "cue", event.message))
         elif isinstance(event, CueCleared):
             self.cue_banner.clear_cue(event)

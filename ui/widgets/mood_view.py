@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.coach import clock
+from app.exports import mood_word as exported_mood_word
 from app.mood import MoodSettings, MoodUpdate, Trend
 from ui.theme import Theme, scaled_font, set_text_colour
 
@@ -22,15 +23,7 @@ TREND_WORDS = {Trend.RISING: "▲ rising", Trend.STEADY: "● steady", Trend.FAL
 
 
 def mood_word(value: float) -> str:
-    if value <= -0.45:
-        return "Very upset"
-    if value <= -0.15:
-        return "Upset"
-    if value < 0.15:
-        return "Neutral"
-    if value < 0.45:
-        return "Content"
-    return "Happy"
+    return exported_mood_word(value).capitalize()
 
 
 def mood_colour(theme: Theme, value: float) -> QColor:

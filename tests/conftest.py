@@ -132,3 +132,14 @@ def no_thread_left_running(qapp):
     pools = [obj for obj in gc.get_objects() if isinstance(obj, WorkerPool)]
     assert not [p.running_jobs() for p in pools if p.busy], "worker jobs still running"
     assert all(p.active_threads == 0 for p in pools), "worker-pool threads still running"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_user_folders(tmp_path_factory):
+    """Tests (and the commands they run) never touch the user's own calls and notes. (The
+    config folder stays: PulseAudio's client finds its cookie there.)"""
+    root = tmp_path_factory.mktemp("user")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_DATA_HOME", str(root / "data"))
+    yield root
+    patch.undo()

@@ -3,8 +3,10 @@ tiny.en and sentiment models, driven with pytest-qt (no sleeps), offscreen."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -14,6 +16,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from app.cli import DEMO_CALL
+from app.store import CallStore
 from audio.sides import Side
 from ui.call_controller import CallState, ReplayCall, Services
 from ui.loading import LoadedModels, ModelOptions, load_models
@@ -113,9 +116,13 @@ def close_and_wait(qtbot, window: MainWindow, timeout_ms: int = 120_000) -> None
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=timeout_ms)
 
 
+def private_store(tmp_path):
+    return lambda _url: CallStore.open(f"sqlite:///{tmp_path / 'calls.db'}")
+
+
 @pytest.mark.slow
 def test_demo_call_through_the_window(qtbot, settings, tmp_path, no_thread_left_running):
-    services = Services(load_models=cached_load_models)
+    services = Services(load_models=cached_load_models, open_store=private_store(tmp_path))
     window = open_window(
         qtbot, settings, tmp_path, services=services, replay=ReplayCall(DEMO_CALL, REPLAY_PACE)
     )
@@ -156,6 +163,15 @@ def test_demo_call_through_the_window(qtbot, settings, tmp_path, no_thread_left_
     qtbot.waitUntil(ticket.exists, timeout=5_000)
     assert ticket.read_text(encoding="utf-8") == markdown
 
+    # The call was recorded as it happened, with the notes; it exports from the database.
+    with qtbot.waitSignal(window.records.exported, timeout=30_000) as exported:
+        window.notes.export_actions["json"].trigger()
+    record = json.loads(Path(exported.args[0].result).read_text(encoding="utf-8"))
+    assert record["status"] == "ended" and record["source"] == "replay"
+    assert len(record["segments"]) == window.transcript.committed_lines
+    assert "Client on a deadline; VPN and email down." in record["notes"]
+    assert record["cues"] and any(c["dismissed_t"] is not None for c in record["cues"])
+
     close_and_wait(qtbot, window)
     probe.check()
 
@@ -164,7 +180,7 @@ def test_demo_call_through_the_window(qtbot, settings, tmp_path, no_thread_left_
 def test_closing_mid_call_finishes_and_saves_notes(
     qtbot, settings, tmp_path, no_thread_left_running
 ):
-    services = Services(load_models=cached_load_models)
+    services = Services(load_models=cached_load_models, open_store=private_store(tmp_path))
     window = open_window(
         qtbot, settings, tmp_path, services=services, replay=ReplayCall(DEMO_CALL, REPLAY_PACE)
     )
@@ -184,6 +200,11 @@ def test_closing_mid_call_finishes_and_saves_notes(
 
     saved = window.notes.path.read_text(encoding="utf-8")
     assert "Closing in the middle of the call." in saved
+    store = CallStore.open(f"sqlite:///{tmp_path / 'calls.db'}")
+    stored = store.get(1)
+    store.close()
+    assert stored.info.status == "ended" and stored.segments
+    assert "Closing in the middle of the call." in stored.notes
     probe.check()
 
 

@@ -15,16 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.records import CallInfo
 from app.session import CallSession
+from app.store import CallStore
+from app.store.calls import new_uid
 from audio.devices import InputDevice, list_input_devices
 from audio.errors import AudioInputError
 from audio.monitor import InputMonitor, switch_monitor
 from audio.sides import Side
 from audio.sources import AudioSource, DeviceSource, FileReplaySource, call_file_channels
 from models.errors import ModelError
+from ui.call_records import CallRecords
 from ui.loading import LoadedModels, ModelOptions, load_models
 from ui.workers import Progress, WorkerPool
 
@@ -70,6 +75,7 @@ class Services:
     list_devices: Callable[[], list[InputDevice]] = list_input_devices
     load_models: Callable[[ModelOptions, Progress], LoadedModels] = load_models
     open_device: Callable[[Side, int | str], AudioSource] = DeviceSource
+    open_store: Callable[[str | None], CallStore] = CallStore.open
 
 
 def describe_error(exc: BaseException) -> str:
@@ -90,6 +96,7 @@ class CallController(QObject):
     devices_failed = Signal(str)
     call_started = Signal(object)  # datetime the call started
     call_failed = Signal(str)  # the call could not start
+    recording_failed = Signal(str)  # the call runs but is not being saved (from any thread)
     call_finished = Signal(object)  # CallOutcome
     status_polled = Signal(object)  # SessionStatus
     levels_polled = Signal(object)  # dict[Side, float]: input levels (dBFS) between calls
@@ -102,9 +109,11 @@ class CallController(QObject):
         options: ModelOptions | None = None,
         services: Services | None = None,
         parent: QObject | None = None,
+        records: CallRecords | None = None,
     ) -> None:
         super().__init__(parent)
         self._pool = pool
+        self._records = records
         self._options = options or ModelOptions()
         self._services = services or Services()
         self._state = CallState.LOADING
@@ -205,8 +214,30 @@ class CallController(QObject):
                 Side.AGENT: self._services.open_device(Side.AGENT, call.agent_device),
                 Side.CLIENT: self._services.open_device(Side.CLIENT, call.client_device),
             }
+        on_event: Callable[[Any], None] = self.event_received.emit
+        if self._records is not None:
+            info = CallInfo(
+                uid=new_uid(),
+                started_at=datetime.now().astimezone(),
+                source="replay" if isinstance(call, ReplayCall) else "live",
+                devices={side.value: source.description for side, source in sources.items()},
+                model={"speech_to_text": getattr(models.engine, "describe", dict)()},
+            )
+            try:
+                recorder = self._records.start_recording(info)
+            except Exception as exc:  # the call goes on; the window says it is not saved
+                log.warning("the call cannot be recorded: %s", exc)
+                self.recording_failed.emit(f"This call is not being saved: {exc}")
+                recorder = None
+            if recorder is not None:
+                emit = self.event_received.emit
+
+                def on_event(event: Any) -> None:
+                    recorder(event)  # queued: the pipeline never waits on the disk
+                    emit(event)
+
         session = CallSession.create(
-            sources, models.engine, self.event_received.emit, pace=pace, stages=models.stages()
+            sources, models.engine, on_event, pace=pace, stages=models.stages()
         )
         session.start()
         return session
@@ -288,9 +319,9 @@ class CallController(QObject):
             on_failure=self._finish_failed,
         )
 
-    @staticmethod
-    def _stop_and_drain(session: CallSession) -> CallOutcome:
-        """Worker thread: stop capture, transcribe what was captured, collect problems."""
+    def _stop_and_drain(self, session: CallSession) -> CallOutcome:
+        """Worker thread: stop capture, transcribe what was captured, save, collect
+        problems."""
         session.stop()
         status = session.status()
         problems = [f"{side.value} side: {error}" for side, error in status.errors.items()]
@@ -302,6 +333,10 @@ class CallController(QObject):
             )
         if session.failure is not None:
             problems.append(describe_error(session.failure))
+        if self._records is not None:
+            unsaved = self._records.end_recording()
+            if unsaved:
+                problems.append(unsaved)
         return CallOutcome(status.call_seconds, problems)
 
     def _finished(self, outcome: CallOutcome) -> None:

@@ -94,13 +94,20 @@ def run_window(
     import platformdirs
     from PySide6.QtCore import QTimer
 
+    from app.settings import Settings, SettingsError, load_settings
     from ui.app import create_application, install_exception_hook, user_settings
     from ui.main_window import MainWindow
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     app = create_application()
     notes_dir = Path(platformdirs.user_data_dir("calmline")) / "notes"
-    window = MainWindow(user_settings(), notes_dir, options, replay=replay)
+    try:
+        config, config_problem = load_settings(), None
+    except SettingsError as exc:
+        config, config_problem = Settings(), f"{exc}. Calmline uses its defaults until it is fixed."
+    window = MainWindow(user_settings(), notes_dir, options, replay=replay, config=config)
+    if config_problem:
+        window.messages.show_message("settings", config_problem, "error")
     install_exception_hook(lambda text: window.messages.show_message("bug", text, "error"))
     window.show()
     QTimer.singleShot(0, window.begin)

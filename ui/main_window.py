@@ -7,16 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.delivery import Delivered
 from app.exports import CLIENT_CUE_KINDS, FLAG_WORDS
 from app.mood import MoodUpdate
 from app.notes import KeyMoment
+from app.records import CallRecord
 from app.session import SessionStatus
-from app.transcript import Committed, Partial
+from app.settings import Settings
+from app.store import CallSummary
+from app.transcript import Committed, Partial, Segment
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.call_controller import (
@@ -27,6 +31,7 @@ from ui.call_controller import (
     ReplayCall,
     Services,
 )
+from ui.call_records import CallRecords, ExportRequest
 from ui.loading import LoadedModels, ModelOptions
 from ui.theme import Theme, current_theme
 from ui.widgets.call_bar import CallBar
@@ -51,13 +56,17 @@ class MainWindow(QMainWindow):
         options: ModelOptions | None = None,
         services: Services | None = None,
         replay: ReplayCall | None = None,
+        config: Settings | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.replay = replay
+        self.config = config or Settings()
         self.theme: Theme = current_theme()
         self.pool = WorkerPool(self)
-        self.controller = CallController(self.pool, options, services, self)
+        services = services or Services()
+        self.records = CallRecords(self.pool, self.config, services.open_store, self)
+        self.controller = CallController(self.pool, options, services, self, self.records)
         self._call_seconds = 0.0
         self._close_requested = False
         self._ready_to_close = False
@@ -156,6 +165,23 @@ class MainWindow(QMainWindow):
             lambda phrase: self.notes.add_moment(KeyMoment(self._call_seconds, "said", phrase))
         )
         self.notes.export_button.clicked.connect(self._export)
+        self.notes.export_requested.connect(self._export_to)
+        self.notes.text_saving.connect(self.records.save_notes)
+        self.notes.checklist_edited.connect(self.records.set_checklist)
+        self.notes.details_edited.connect(lambda fields: self.records.update_details(**fields))
+        self.records.opened.connect(self._on_records_opened)
+        self.records.open_failed.connect(
+            lambda text: self.messages.show_message("records", text, "warning")
+        )
+        self.records.recovered.connect(self._show_record)
+        self.records.exported.connect(self._on_exported)
+        self.records.export_failed.connect(
+            lambda text: self.messages.show_message("export", text, "error")
+        )
+        self.records.outbox_changed.connect(self._on_outbox)
+        c.recording_failed.connect(
+            lambda text: self.messages.show_message("records", text, "warning")
+        )
         self.notes.saved.connect(lambda _path: self._continue_closing())
         self.pool.idle.connect(self._continue_closing)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_colour_scheme)
@@ -178,7 +204,9 @@ class MainWindow(QMainWindow):
 
     # -- start-up ------------------------------------------------------------------------
     def begin(self) -> None:
-        """After the window is shown: load models and find inputs in the background."""
+        """After the window is shown: load models, open the call database and find inputs,
+        all in the background."""
+        self.records.open()
         self.controller.load_models()
         if self.replay is None:
             self.controller.list_devices()
@@ -302,6 +330,9 @@ class MainWindow(QMainWindow):
         self.cue_banner.clear_cue()
         self.phrases.set_phrases(())
         self.notes.begin_call(started)
+        self.notes.send_details()  # details typed before the call belong to it
+        if self.notes.editor.toPlainText().strip():
+            self.records.save_notes(self.notes.editor.toPlainText())
         self._call_seconds = 0.0
         self.setWindowTitle("Calmline — on a call")
 
@@ -328,6 +359,88 @@ class MainWindow(QMainWindow):
         self.mood.set_call_time(status.call_seconds)
         for side, error in status.errors.items():
             self.messages.show_message(f"input-{side.value}", error, "error")
+
+    # -- the call database -------------------------------------------------------------
+    def _on_records_opened(self, interrupted: list[CallSummary]) -> None:
+        self.messages.clear_message("records")
+        if not interrupted:
+            return
+        latest = interrupted[0]
+        self.messages.show_message(
+            "recover",
+            f"Calmline closed unexpectedly during a call on {latest.started_at:%A at %H:%M} "
+            f"({latest.segments} lines saved). Recover it to finish its notes and export it?",
+            "warning",
+            actions=[
+                ("Recover the call", lambda: self._recover(latest.id)),
+                ("Not now", lambda: self.messages.clear_message("recover")),
+            ],
+        )
+
+    def _recover(self, call_id: int) -> None:
+        self.messages.clear_message("recover")
+        if self.controller.in_call:
+            self.messages.show_message(
+                "recover", "Finish this call first; then recover the other one.", "warning"
+            )
+            return
+        self.records.recover(call_id)
+
+    def _show_record(self, record: CallRecord) -> None:
+        """A stored call becomes the window's current call (notes, checklist, transcript)."""
+        self.transcript.clear()
+        for s in record.segments:
+            self.transcript.add_segment(
+                Segment(s.seq, Side(s.speaker), s.start, s.end, s.text, s.latency_s, s.sentiment)
+            )
+        info = record.info
+        details = {"client_name": info.client_name, "client_contact": info.client_contact,
+                   "ticket_id": info.ticket_id, "subject": info.subject}  # fmt: skip
+        self.notes.show_record(record.notes, record.checklist, details)
+        self._call_seconds = record.duration_s
+        self.messages.show_message(
+            "recover",
+            f"Recovered the call of {info.started_at:%A %H:%M}: finish the notes, then export.",
+        )
+
+    def _export_to(self, target: str) -> None:
+        self.notes.save_now()
+        self.notes.send_details()
+        self.notes.show_status(f"Exporting ({target})…")
+        self.records.export(ExportRequest(target))
+
+    def _on_exported(self, outcome: Delivered) -> None:
+        level = {"done": "info", "pending": "warning", "auth": "warning"}.get(outcome.status)
+        names = {"rt": "Request Tracker", "webhook": "Webhook", "email": "E-mail draft",
+                 "json": "Call record", "markdown": "Ticket update"}  # fmt: skip
+        text = f"{names.get(outcome.target, outcome.target)}: {outcome.message}"
+        if level is None:
+            self.messages.show_message("export", text, "error")
+        elif level == "warning":
+            self.messages.show_message("export", text, level)
+        else:
+            self.messages.clear_message("export")
+            self.notes.show_status(text)
+        if outcome.status == "done" and outcome.target == "email":
+            QDesktopServices.openUrl(QUrl.fromLocalFile(outcome.result))  # the mail client
+
+    def _on_outbox(self, waiting: list) -> None:
+        if not waiting:
+            self.messages.clear_message("outbox")
+            return
+        credentials = [w for w in waiting if w.status == "auth"]
+        text = (
+            f"{len(waiting)} export{'s' if len(waiting) != 1 else ''} waiting in the outbox "
+            f"({waiting[-1].last_error})."
+        )
+        if credentials:
+            text += " Set the helpdesk credentials (calmline rt-login), then Retry."
+        else:
+            text += " Calmline retries by itself."
+        self.messages.show_message(
+            "outbox", text, "warning",
+            actions=[("Retry now", lambda: self.records.retry_outbox(force=True))],
+        )  # fmt: skip
 
     def _dismiss_cue(self) -> None:
         self.controller.dismiss_cue()
@@ -396,6 +509,7 @@ class MainWindow(QMainWindow):
         if not self._close_requested:
             self._close_requested = True
             self.controller.check_inputs(None)
+            self.notes.send_details()
             self.notes.save_failed = False  # try once more
             self.notes.save_now()
             if self.controller.in_call:
@@ -428,6 +542,9 @@ class MainWindow(QMainWindow):
             self.notes.save_now()
             return
         if self.pool.busy or self.controller.checking_inputs:
+            return
+        if not self.records.closed:
+            self.records.close()  # finishes the call's writes on a worker, then idle again
             return
         self._ready_to_close = True
         QTimer.singleShot(0, self.close)  # not from inside closeEvent: Qt ignores that

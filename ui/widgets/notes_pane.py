@@ -12,11 +12,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QMenu,
     QPlainTextEdit,
-    QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,9 +41,28 @@ AUTOSAVE_DELAY_MS = 1000
 _LEADING_TIME = re.compile(r"^\[\d+:\d\d\]\s*")
 
 
+DETAIL_FIELDS = {
+    "client_name": "Client",
+    "client_contact": "E-mail or phone",
+    "ticket_id": "Ticket #",
+    "subject": "Subject",
+}
+DETAILS_DELAY_MS = 800
+EXPORT_CHOICES = {  # app.delivery targets that need the stored call
+    "json": "Call record (JSON file)",
+    "email": "Follow-up e-mail draft",
+    "rt": "Send to Request Tracker",
+    "webhook": "Send to the webhook",
+}
+
+
 class NotesPane(QWidget):
     saved = Signal(object)  # Path: a save finished
     exported = Signal(str)  # the ticket update's Markdown
+    text_saving = Signal(str)  # the notes as they are being saved (for the call record)
+    checklist_edited = Signal(str, bool)  # the agent ticked or unticked an item by hand
+    details_edited = Signal(dict)  # field → text, after a short pause in typing
+    export_requested = Signal(str)  # one of EXPORT_CHOICES
 
     def __init__(
         self, theme: Theme, pool: WorkerPool, notes_dir: Path, parent: QWidget | None = None
@@ -72,6 +94,7 @@ class NotesPane(QWidget):
             box = QCheckBox(CHECKLIST_LABELS[item])
             box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             box.toggled.connect(self._update_checklist_title)
+            box.clicked.connect(lambda checked, i=item: self.checklist_edited.emit(i, checked))
             checklist_layout.addWidget(box)
             self.checkboxes[item] = box
         checklist_layout.addStretch(1)
@@ -80,13 +103,38 @@ class NotesPane(QWidget):
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(self.editor, "Notes")
         self.tabs.addTab(checklist, "")
+        self.details: dict[str, QLineEdit] = {}
+        details = QWidget()
+        form = QFormLayout(details)
+        for field, label in DETAIL_FIELDS.items():
+            line = QLineEdit()
+            line.textEdited.connect(self._on_details_edited)
+            form.addRow(label, line)
+            self.details[field] = line
+        self.tabs.addTab(details, "Details")
         self._update_checklist_title()
+        self._details_timer = QTimer(self)
+        self._details_timer.setSingleShot(True)
+        self._details_timer.setInterval(DETAILS_DELAY_MS)
+        self._details_timer.timeout.connect(self.send_details)
 
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
-        self.export_button = QPushButton("Export ticket update")
+        self.export_button = QToolButton()
+        self.export_button.setText("Export ticket update")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.export_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.export_button.setToolTip("Copy the ticket update (Markdown) and save it as a file")
+        self.export_button.setToolTip(
+            "Copy the ticket update (Markdown) and save it as a file; the arrow has more"
+        )
+        self.export_menu = QMenu(self.export_button)
+        self.export_actions = {}
+        for target, label in EXPORT_CHOICES.items():
+            action = self.export_menu.addAction(label)
+            action.triggered.connect(lambda _=False, t=target: self.export_requested.emit(t))
+            self.export_actions[target] = action
+        self.export_button.setMenu(self.export_menu)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -127,6 +175,8 @@ class NotesPane(QWidget):
             for box in self.checkboxes.values():
                 box.setChecked(False)
                 box.setToolTip("")
+            for line in self.details.values():
+                line.clear()
         self._sheet_has_call = True
         if self._file is None:
             self._open_sheet(started)
@@ -150,6 +200,7 @@ class NotesPane(QWidget):
         if self._file is None or self._edits <= self._saved_edit:
             return
         self._saving += 1
+        self.text_saving.emit(self.editor.toPlainText())
         self._pool.submit(
             "save notes",
             _save_version,
@@ -176,6 +227,33 @@ class NotesPane(QWidget):
         self.show_status(f"Notes NOT saved: {exc}. Free some disk space or check permissions.")
         self._autosave.start()  # try again
         self.saved.emit(None)
+
+    # -- call details ----------------------------------------------------------------------
+    def _on_details_edited(self, _text: str) -> None:
+        self._details_timer.start()
+
+    def details_values(self) -> dict[str, str]:
+        return {field: line.text().strip() for field, line in self.details.items()}
+
+    def send_details(self) -> None:
+        """Hand the details on now (after a pause in typing, and at a call's start)."""
+        self._details_timer.stop()
+        self.details_edited.emit(self.details_values())
+
+    def show_record(self, notes: str, checklist: dict[str, bool], details: dict[str, str]) -> None:
+        """Show a stored call's notes, checklist and details (a recovered call)."""
+        self.save_now()
+        self._file = None
+        self._sheet_has_call = True
+        self.moments.clear()
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(notes)
+        self.editor.blockSignals(False)
+        self._edits = self._saved_edit = 0
+        for item, box in self.checkboxes.items():
+            box.setChecked(bool(checklist.get(item)))
+        for field, line in self.details.items():
+            line.setText(details.get(field, ""))
 
     # -- key moments and checklist -------------------------------------------------------
     def add_moment(self, moment: KeyMoment) -> None:

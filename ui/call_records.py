@@ -1,0 +1,246 @@
+"""The window's link to the call database: opening it, recording each call as it happens,
+the agent's notes/checklist/details, exports and the outbox, and recovering a call that a
+crash interrupted.
+
+Everything that touches the database or the network runs as a job on the worker pool;
+what the GUI thread calls (notes, checklist, details) only queues a write on the call's
+:class:`~app.store.CallRecorder`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.delivery import Delivered, Delivery
+from app.records import CallInfo, CallRecord
+from app.settings import Settings
+from app.store import CallRecorder, CallStore, CallSummary
+from ui.workers import WorkerPool
+
+log = logging.getLogger(__name__)
+
+OUTBOX_RETRY_MS = 30_000
+SAVE_WAIT_S = 10.0
+OPEN_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    target: str  # see app.delivery.TARGETS
+    include_transcript: bool = False
+    out: Path | None = None
+
+
+class CallRecords(QObject):
+    opened = Signal(list)  # list[CallSummary]: calls a crash interrupted (may be empty)
+    open_failed = Signal(str)
+    recovered = Signal(object)  # CallRecord, now the window's current call
+    exported = Signal(object)  # Delivered
+    export_failed = Signal(str)
+    outbox_changed = Signal(list)  # list[PendingExport]
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        config: Settings,
+        open_store: Callable[[str | None], CallStore] = CallStore.open,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._pool = pool
+        self.config = config
+        self._open_store = open_store
+        self.store: CallStore | None = None
+        self._recorder: CallRecorder | None = None
+        self._lock = threading.Lock()
+        self._settled = threading.Event()  # the database is open, or could not be opened
+        self._closed = False
+        self._outbox_timer = QTimer(self)
+        self._outbox_timer.setInterval(OUTBOX_RETRY_MS)
+        self._outbox_timer.timeout.connect(self.retry_outbox)
+
+    # -- opening -------------------------------------------------------------------------
+    def open(self) -> None:
+        self._pool.submit(
+            "open the call database",
+            self._open,
+            on_success=self._opened,
+            on_failure=lambda exc: self.open_failed.emit(
+                f"Calls are not being saved: {exc} Your notes are still saved as files."
+            ),
+        )
+
+    def _open(self) -> list[CallSummary]:
+        try:
+            store = self._open_store(self.config.store or None)
+            with self._lock:
+                self.store = store
+            return store.interrupted_calls()
+        finally:
+            self._settled.set()
+
+    def _opened(self, interrupted: list[CallSummary]) -> None:
+        if self._closed:
+            return  # close() has taken it
+        self.opened.emit(interrupted)
+        self._outbox_timer.start()
+        self.retry_outbox()
+
+    @property
+    def available(self) -> bool:
+        return self.store is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- the call being recorded ---------------------------------------------------------
+    @property
+    def recorder(self) -> CallRecorder | None:
+        with self._lock:
+            return self._recorder
+
+    @property
+    def call_id(self) -> int | None:
+        recorder = self.recorder
+        return recorder.call_id if recorder else None
+
+    def start_recording(self, info: CallInfo) -> CallRecorder | None:
+        """Worker thread, before the call starts: the previous call's recorder is closed
+        (its writes finished) and a new one records this call. None without a database."""
+        self._settled.wait(OPEN_WAIT_S)  # a call started right away waits for the database
+        store = self.store
+        if store is None:
+            return None
+        recorder = CallRecorder(store, replace(info, agent=info.agent or self.config.agent_name))
+        self._swap(recorder)
+        return recorder
+
+    def end_recording(self, ended_at: datetime | None = None) -> str | None:
+        """Worker thread, after the call: mark it ended and wait for its writes; returns
+        what is wrong if they cannot be saved (they are kept and retried)."""
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        recorder.end_call(ended_at)
+        if not recorder.flush(SAVE_WAIT_S):
+            return f"The call could not be saved yet ({recorder.problem}); Calmline keeps retrying."
+        return None
+
+    def _swap(self, recorder: CallRecorder | None) -> None:
+        with self._lock:
+            previous, self._recorder = self._recorder, recorder
+        if previous is not None:
+            previous.close(SAVE_WAIT_S)
+
+    # -- from the GUI thread: queued writes ----------------------------------------------
+    def save_notes(self, text: str) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.save_notes(text)
+
+    def set_checklist(self, item: str, done: bool) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.set_checklist(item, done)
+
+    def update_details(self, **fields: str) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.update_info(**fields)
+
+    # -- exports and the outbox ----------------------------------------------------------
+    def export(self, request: ExportRequest) -> None:
+        if self.store is None or self.recorder is None:
+            self.export_failed.emit(
+                "There is no saved call to export yet (the call database is not open)."
+            )
+            return
+        self._pool.submit(
+            f"export {request.target}",
+            self._export,
+            self.store,
+            self.recorder,
+            request,
+            on_success=self._exported,
+            on_failure=lambda exc: self.export_failed.emit(f"Export failed: {exc}"),
+        )
+
+    def _export(self, store: CallStore, recorder: CallRecorder, request: ExportRequest) -> Any:
+        recorder.flush(SAVE_WAIT_S)  # the export is made from what is saved
+        delivery = Delivery(store, self.config)
+        outcome = delivery.export(
+            recorder.call_id, request.target, out=request.out,
+            include_transcript=request.include_transcript,
+        )  # fmt: skip
+        return outcome, delivery.outbox()
+
+    def _exported(self, result: tuple[Delivered, list[Any]]) -> None:
+        outcome, outbox = result
+        self.exported.emit(outcome)
+        self.outbox_changed.emit(outbox)
+
+    def retry_outbox(self, force: bool = False) -> None:
+        store = self.store
+        if store is None or self._closed:
+            return
+        self._pool.submit(
+            "retry the outbox",
+            self._retry,
+            store,
+            force,
+            on_success=self._retried,
+            on_failure=lambda exc: log.warning("outbox retry failed: %s", exc),
+        )
+
+    def _retry(self, store: CallStore, force: bool) -> tuple[list[Delivered], list[Any]]:
+        delivery = Delivery(store, self.config)
+        return delivery.retry_due(force=force), delivery.outbox()
+
+    def _retried(self, result: tuple[list[Delivered], list[Any]]) -> None:
+        outcomes, outbox = result
+        for outcome in outcomes:
+            self.exported.emit(outcome)
+        self.outbox_changed.emit(outbox)
+
+    # -- recovery ------------------------------------------------------------------------
+    def recover(self, call_id: int) -> None:
+        store = self.store
+        if store is None:
+            return
+        self._pool.submit(
+            "recover the interrupted call",
+            self._recover,
+            store,
+            call_id,
+            on_success=self.recovered.emit,
+            on_failure=lambda exc: self.export_failed.emit(f"Recovery failed: {exc}"),
+        )
+
+    def _recover(self, store: CallStore, call_id: int) -> CallRecord:
+        record = store.recover(call_id)
+        self._swap(CallRecorder.attach(store, record))  # the agent can finish its notes
+        return record
+
+    # -- closing -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish the writes and close the database, on a worker."""
+        self._closed = True
+        self._outbox_timer.stop()
+        self._pool.submit("close the call database", self._close)
+
+    def _close(self) -> None:
+        self._settled.wait(OPEN_WAIT_S)  # an open still under way finishes first
+        self._swap(None)
+        with self._lock:
+            store, self.store = self.store, None
+        if store is not None:
+            store.close()

@@ -312,6 +312,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     for side, src in sources.items():
         print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
     recorder = None
+    audio = None
     on_event: Any = printer
     if not args.no_save:
         from app.store import CallRecorder
@@ -323,10 +324,20 @@ def cmd_listen(args: argparse.Namespace) -> int:
                        model={"speech_to_text": engine.describe()})  # fmt: skip
         recorder = CallRecorder(store, info)
         on_event = _both(printer, recorder)
-    session = CallSession.create(sources, engine, on_event, stages=_call_stages(args))
+        if settings.audio.keep:
+            audio = cli_calls.keep_call_audio(recorder, settings)
+    session = CallSession.create(
+        sources,
+        engine,
+        on_event,
+        stages=_call_stages(args),
+        audio_sink=audio.write if audio is not None else None,
+    )
     try:
         _run_live(session, args.seconds, ready_message="listening… Ctrl-C to stop")
     finally:
+        if audio is not None:
+            audio.close()
         if recorder is not None:
             saved = recorder.finish()
             recorder.store.close()

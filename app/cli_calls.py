@@ -7,11 +7,14 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from audio.recording import CallAudioWriter
 
 from app.records import CallInfo, CallRecord
-from app.settings import Settings, load_settings
-from app.store import CallStore, CallSummary
+from app.settings import Settings, data_dir, load_settings
+from app.store import CallRecorder, CallStore, CallSummary
 from app.store.calls import new_uid
 
 
@@ -246,6 +249,26 @@ def cmd_rt_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def keep_call_audio(recorder: CallRecorder, settings: Settings) -> CallAudioWriter:
+    """The call's audio is kept (settings: [audio] keep = true) until its retention ends."""
+    from audio.recording import CallAudioWriter
+
+    folder = data_dir() / "audio" / recorder.info.uid
+    expires = recorder.info.started_at + timedelta(days=settings.audio.retention_days)
+    recorder.keep_audio(str(folder), expires)
+    return CallAudioWriter(folder)
+
+
+def cmd_calls_purge_audio(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        purged = store.purge_expired_audio()
+    finally:
+        store.close()
+    print(f"deleted the kept audio of {len(purged)} call(s) past their retention period")
+    return 0
+
+
 def add_calls_parser(sub: Any) -> None:
     calls = sub.add_parser("calls", help="stored calls: list, show, export, recover")
     calls_sub = calls.add_subparsers(dest="calls_command", required=True)
@@ -285,6 +308,12 @@ def add_calls_parser(sub: Any) -> None:
     p.add_argument("--url", help="rt / webhook: the address (default: settings.toml)")
     add_store_option(p)
     p.set_defaults(func=cmd_calls_export)
+
+    p = calls_sub.add_parser(
+        "purge-audio", help="delete kept call audio past its retention (the window does it too)"
+    )
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_purge_audio)
 
     p = calls_sub.add_parser("outbox", help="helpdesk exports waiting to be delivered")
     p.add_argument("--retry", action="store_true", help="try every waiting export now")

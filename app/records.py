@@ -29,6 +29,7 @@ class CallInfo:
     devices: dict[str, str] = field(default_factory=dict)  # side → device or file
     model: dict[str, Any] = field(default_factory=dict)  # speech-to-text and sentiment models
     subject: str = ""  # what the call was about, one line (the ticket's subject)
+    audio_dir: str | None = None  # the kept audio (agent.flac, client.flac), if any
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class CallRecord:
             "subject": info.subject,
             "devices": info.devices,
             "model": info.model,
+            "audio_dir": info.audio_dir,
             "segments": [
                 {
                     "id": s.seq,

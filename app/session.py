@@ -49,8 +49,10 @@ class CallSession:
         pace: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         stages: Sequence[Stage] = (),
+        audio_sink: Callable[[Side, np.ndarray], None] | None = None,
     ) -> None:
         self._sources = sources
+        self._audio_sink = audio_sink  # e.g. the call's kept audio (16 kHz mono per side)
         self._stages = list(stages)
         self._transcriber = transcriber
         self._on_event = on_event
@@ -74,8 +76,16 @@ class CallSession:
         settings: LiveSettings | None = None,
         pace: float = 1.0,
         stages: Sequence[Stage] = (),
+        audio_sink: Callable[[Side, np.ndarray], None] | None = None,
     ) -> CallSession:
-        return cls(sources, LiveTranscriber(decoder, settings), on_event, pace=pace, stages=stages)
+        return cls(
+            sources,
+            LiveTranscriber(decoder, settings),
+            on_event,
+            pace=pace,
+            stages=stages,
+            audio_sink=audio_sink,
+        )
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
@@ -130,7 +140,7 @@ class CallSession:
             if block.size:
                 if side not in self._aligned:
                     self._align(side, source)
-                self._transcriber.feed(side, self._resamplers[side].process(block))
+                self._feed(side, self._resamplers[side].process(block))
                 got = True
         return got
 
@@ -144,7 +154,16 @@ class CallSession:
         late = first - self._started_at
         if late > 0.005:
             log.info("%s input started %.3f s after the call clock", side.value, late)
-            self._transcriber.feed(side, np.zeros(int(late * SAMPLE_RATE), dtype=np.float32))
+            self._feed(side, np.zeros(int(late * SAMPLE_RATE), dtype=np.float32))
+
+    def _feed(self, side: Side, samples: np.ndarray) -> None:
+        self._transcriber.feed(side, samples)
+        if self._audio_sink is not None:
+            try:
+                self._audio_sink(side, samples)
+            except Exception:  # keeping audio must never stop the transcript
+                log.exception("keeping the call audio failed; it is off for this call")
+                self._audio_sink = None
 
     def _with_latency(self, event: Any) -> Any:
         if isinstance(event, Committed) and self._started_at is not None:
@@ -217,7 +236,7 @@ class CallSession:
             for side, resampler in self._resamplers.items():
                 tail = resampler.flush()
                 if tail.size:
-                    self._transcriber.feed(side, tail)
+                    self._feed(side, tail)
             self._transcriber.finish()
             self._tick()
             self._emit(self._transcriber.drain())

@@ -236,8 +236,14 @@ class CallController(QObject):
                     recorder(event)  # queued: the pipeline never waits on the disk
                     emit(event)
 
+        audio_sink = self._records.audio_sink if self._records is not None else None
         session = CallSession.create(
-            sources, models.engine, on_event, pace=pace, stages=models.stages()
+            sources,
+            models.engine,
+            on_event,
+            pace=pace,
+            stages=models.stages(),
+            audio_sink=audio_sink,
         )
         session.start()
         return session

@@ -13,16 +13,19 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.delivery import Delivered, Delivery
 from app.records import CallInfo, CallRecord
-from app.settings import Settings
+from app.settings import Settings, data_dir
 from app.store import CallRecorder, CallStore, CallSummary
+from audio.recording import CallAudioWriter
+from audio.sides import Side
 from ui.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class CallRecords(QObject):
         self._recorder: CallRecorder | None = None
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the database is open, or could not be opened
+        self._audio: CallAudioWriter | None = None
         self._closed = False
         self._outbox_timer = QTimer(self)
         self._outbox_timer.setInterval(OUTBOX_RETRY_MS)
@@ -83,6 +87,9 @@ class CallRecords(QObject):
             store = self._open_store(self.config.store or None)
             with self._lock:
                 self.store = store
+            purged = store.purge_expired_audio()  # the retention period is enforced here
+            if purged:
+                log.info("deleted the kept audio of %d calls past retention", len(purged))
             return store.interrupted_calls()
         finally:
             self._settled.set()
@@ -122,11 +129,24 @@ class CallRecords(QObject):
             return None
         recorder = CallRecorder(store, replace(info, agent=info.agent or self.config.agent_name))
         self._swap(recorder)
+        if self.config.audio.keep:
+            folder = data_dir() / "audio" / info.uid
+            self._audio = CallAudioWriter(folder)
+            expires = info.started_at + timedelta(days=self.config.audio.retention_days)
+            recorder.keep_audio(str(folder), expires)
         return recorder
+
+    @property
+    def audio_sink(self) -> Callable[[Side, np.ndarray], None] | None:
+        """Where the call's audio goes when the user keeps call audio (else None)."""
+        return self._audio.write if self._audio is not None else None
 
     def end_recording(self, ended_at: datetime | None = None) -> str | None:
         """Worker thread, after the call: mark it ended and wait for its writes; returns
         what is wrong if they cannot be saved (they are kept and retried)."""
+        audio, self._audio = self._audio, None
+        if audio is not None:
+            audio.close()
         recorder = self.recorder
         if recorder is None:
             return None

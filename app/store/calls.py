@@ -7,11 +7,13 @@ SQLAlchemy session). Wall-clock times are stored in UTC and returned timezone-aw
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -271,6 +273,38 @@ class CallStore:
         with self._session() as session:
             return session.scalar(select(Call.notes_version).where(Call.id == call_id)) or 0
 
+    def set_audio(self, call_id: int, folder: str, expires_at: datetime) -> None:
+        """The call's audio is kept in ``folder`` until ``expires_at``."""
+        with self._session.begin() as session:
+            session.execute(
+                update(Call)
+                .where(Call.id == call_id)
+                .values(audio_dir=folder, audio_expires_at=to_utc(expires_at))
+            )
+
+    def purge_expired_audio(self, now: datetime | None = None) -> list[int]:
+        """Delete the kept audio of calls past their retention date (the files, then the
+        reference); returns those calls' ids. The transcript and notes stay."""
+        now = to_utc(now) or utcnow()
+        with self._session() as session:
+            expired = session.execute(
+                select(Call.id, Call.audio_dir).where(
+                    Call.audio_dir.is_not(None), Call.audio_expires_at <= now
+                )
+            ).all()
+        purged = []
+        for call_id, folder in expired:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not Path(folder).exists():
+                with self._session.begin() as session:
+                    session.execute(
+                        update(Call)
+                        .where(Call.id == call_id)
+                        .values(audio_dir=None, audio_expires_at=None)
+                    )
+                purged.append(call_id)
+        return purged
+
     def update_info(self, call_id: int, **fields: str) -> None:
         unknown = set(fields) - set(EDITABLE_INFO)
         if unknown:
@@ -480,6 +514,7 @@ def _record(row: Call) -> CallRecord:
             devices=dict(row.devices or {}),
             model=dict(row.model or {}),
             subject=row.subject,
+            audio_dir=row.audio_dir,
         ),
         segments=tuple(
             SegmentRecord(s.seq, s.speaker, s.start, s.end, s.text, s.latency_s, s.sentiment)

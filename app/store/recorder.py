@@ -110,6 +110,9 @@ class CallRecorder:
     def set_checklist(self, item: str, done: bool, t: float | None = None) -> None:
         self._put(lambda store, call_id: store.set_checklist(call_id, item, done, t, by="agent"))
 
+    def keep_audio(self, folder: str, expires_at: datetime) -> None:
+        self._put(lambda store, call_id: store.set_audio(call_id, folder, expires_at))
+
     def update_info(self, **fields: str) -> None:
         self.info = replace(self.info, **fields)
         self._put(lambda store, call_id: store.update_info(call_id, **fields))

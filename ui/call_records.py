@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.delivery import Delivered, Delivery
+from app.helpdesk import store_rt_credentials
 from app.records import CallInfo, CallRecord
 from app.settings import Settings, data_dir
 from app.store import CallRecorder, CallStore, CallSummary
@@ -230,6 +231,19 @@ class CallRecords(QObject):
         for outcome in outcomes:
             self.exported.emit(outcome)
         self.outbox_changed.emit(outbox)
+
+    def store_rt_secret(self, secret: str) -> None:
+        """Keep new RT credentials in the keyring, then retry what waits for them."""
+        rt = self.config.rt
+        self._pool.submit(
+            "store RT credentials",
+            store_rt_credentials,
+            rt.url,
+            rt.user,
+            secret,
+            on_success=lambda _: self.retry_outbox(force=True),
+            on_failure=lambda exc: self.export_failed.emit(str(exc)),
+        )
 
     # -- recovery ------------------------------------------------------------------------
     def recover(self, call_id: int) -> None:

@@ -9,7 +9,15 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
 from app.delivery import Delivered
@@ -407,7 +415,7 @@ class MainWindow(QMainWindow):
         self.notes.save_now()
         self.notes.send_details()
         self.notes.show_status(f"Exporting ({target})…")
-        self.records.export(ExportRequest(target))
+        self.records.export(ExportRequest(target, include_transcript=target == "markdown"))
 
     def _on_exported(self, outcome: Delivered) -> None:
         level = {"done": "info", "pending": "warning", "auth": "warning"}.get(outcome.status)
@@ -428,19 +436,31 @@ class MainWindow(QMainWindow):
         if not waiting:
             self.messages.clear_message("outbox")
             return
-        credentials = [w for w in waiting if w.status == "auth"]
+        needs_credentials = any(w.status == "auth" for w in waiting)
         text = (
             f"{len(waiting)} export{'s' if len(waiting) != 1 else ''} waiting in the outbox "
             f"({waiting[-1].last_error})."
         )
-        if credentials:
-            text += " Set the helpdesk credentials (calmline rt-login), then Retry."
+        actions = [("Retry now", lambda: self.records.retry_outbox(force=True))]
+        if needs_credentials:
+            text += " Enter the Request Tracker password, then it is sent."
+            actions.insert(0, ("Enter RT password…", self._ask_rt_password))
         else:
             text += " Calmline retries by itself."
-        self.messages.show_message(
-            "outbox", text, "warning",
-            actions=[("Retry now", lambda: self.records.retry_outbox(force=True))],
-        )  # fmt: skip
+        self.messages.show_message("outbox", text, "warning", actions=actions)
+
+    def _ask_rt_password(self) -> None:
+        """A 401 asks for the credentials again; they go to the keyring (on a worker)."""
+        rt = self.config.rt
+        secret, ok = QInputDialog.getText(
+            self,
+            "Request Tracker",
+            f"Password for {rt.user or 'your user'} at {rt.url or 'RT'}\n"
+            "(kept in the system keyring, never in a file):",
+            QLineEdit.EchoMode.Password,
+        )
+        if ok and secret:
+            self.records.store_rt_secret(secret)
 
     def _dismiss_cue(self) -> None:
         self.controller.dismiss_cue()

@@ -49,6 +49,7 @@ DETAIL_FIELDS = {
 }
 DETAILS_DELAY_MS = 800
 EXPORT_CHOICES = {  # app.delivery targets that need the stored call
+    "markdown": "Ticket update with the transcript (file)",
     "json": "Call record (JSON file)",
     "email": "Follow-up e-mail draft",
     "rt": "Send to Request Tracker",

@@ -184,6 +184,7 @@ class CallStore:
 
     def add_cue(self, call_id: int, cue: CueRecord) -> None:
         with self._session.begin() as session:
+            self._touch(session, call_id)
             session.add(
                 CueRow(
                     call_id=call_id,
@@ -199,6 +200,7 @@ class CallStore:
     def dismiss_cue(self, call_id: int, kind: str, t: float) -> None:
         """The agent dismissed the latest cue of ``kind``."""
         with self._session.begin() as session:
+            self._touch(session, call_id)
             row = session.scalars(
                 select(CueRow)
                 .where(CueRow.call_id == call_id, CueRow.kind == kind)
@@ -210,6 +212,7 @@ class CallStore:
 
     def add_flag(self, call_id: int, flag: FlagRecord) -> None:
         with self._session.begin() as session:
+            self._touch(session, call_id)
             session.add(
                 FlagRow(
                     call_id=call_id,
@@ -222,6 +225,7 @@ class CallStore:
 
     def add_incident(self, call_id: int, incident: IncidentRecord) -> None:
         with self._session.begin() as session:
+            self._touch(session, call_id)
             session.add(
                 Incident(
                     call_id=call_id,
@@ -234,12 +238,14 @@ class CallStore:
 
     def add_mood(self, call_id: int, point: MoodPoint) -> None:
         with self._session.begin() as session:
+            self._touch(session, call_id)
             session.add(MoodRow(call_id=call_id, t=point.t, value=point.value, trend=point.trend))
 
     def set_checklist(
         self, call_id: int, item: str, done: bool, t: float | None = None, by: str = "agent"
     ) -> None:
         with self._session.begin() as session:
+            self._touch(session, call_id)
             row = session.get(ChecklistRow, (call_id, item))
             if row is None:
                 session.add(ChecklistRow(call_id=call_id, item=item, done=done, t=t, by=by))

@@ -54,6 +54,11 @@ class Call(Base):
     notes_version: Mapped[int] = mapped_column(Integer, default=0)
     audio_dir: Mapped[str | None] = mapped_column(String(1000))
     audio_expires_at: Mapped[datetime | None]
+    # Team mode (PostgreSQL): the database role that owns the call; row-level security
+    # lets an agent's role see only its own calls. Local SQLite leaves it empty.
+    owner_role: Mapped[str | None] = mapped_column(String(63), index=True)
+    # When this call was last copied to the team database (offline-then-sync).
+    synced_at: Mapped[datetime | None]
 
     segments: Mapped[list[Segment]] = relationship(
         order_by="Segment.start", cascade="all, delete-orphan", passive_deletes=True
@@ -78,6 +83,9 @@ class Call(Base):
     )
     exports: Mapped[list[Export]] = relationship(
         order_by="Export.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+    reviews: Mapped[list[Review]] = relationship(
+        order_by="Review.reviewed_at", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -190,3 +198,16 @@ class Export(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[str] = mapped_column(Text, default="")
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)  # where to, e.g. queue
+
+
+class Review(Base):
+    """A supervisor's review of a flagged call."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = _call_fk()
+    reviewer: Mapped[str] = mapped_column(String(63))
+    outcome: Mapped[str] = mapped_column(String(40))  # see app.records.REVIEW_OUTCOMES
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime]

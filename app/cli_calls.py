@@ -269,6 +269,89 @@ def cmd_calls_purge_audio(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calls_queue(args: argparse.Namespace) -> int:
+    from app.store.review import flagged_queue, to_csv
+
+    store = open_store(args)
+    try:
+        queue = flagged_queue(store, include_reviewed=args.all)
+    finally:
+        store.close()
+    if args.csv:
+        print(to_csv(queue), end="")
+        return 0
+    if not queue:
+        print("no flagged calls waiting for review")
+        return 0
+    for f in queue:
+        review = f"  [{f.review_outcome}]" if f.review_outcome else ""
+        print(f"{f.call_id:>5}  {f.started_at:%Y-%m-%d %H:%M}  {f.agent[:14]:14} "
+              f"{', '.join(f.reasons)}: “{f.excerpt}”{review}")  # fmt: skip
+    return 0
+
+
+def cmd_calls_review(args: argparse.Namespace) -> int:
+    from app.store.review import add_review
+
+    store = open_store(args)
+    try:
+        record = _get(store, args.call)
+        assert record.id is not None
+        try:
+            add_review(store, record.id, args.outcome, args.comment or "")
+        except ValueError as exc:
+            raise CallsUsageError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"call {record.id} reviewed: {args.outcome}")
+    return 0
+
+
+def cmd_calls_stats(args: argparse.Namespace) -> int:
+    from app.store.review import to_csv, weekly_stats
+
+    store = open_store(args)
+    try:
+        since = parse_since(args.since) if args.since else None
+        weeks = weekly_stats(store, since)
+    finally:
+        store.close()
+    if args.csv:
+        print(to_csv(weeks), end="")
+        return 0
+    print(f"{'agent':16} {'week of':10} {'calls':>5} {'flagged':>7} {'flags':>5} {'mood':>6}")
+    for w in weeks:
+        mood = "—" if w.average_mood is None else f"{w.average_mood:+.2f}"
+        print(f"{w.agent[:16]:16} {w.week:%Y-%m-%d} {w.calls:>5} {w.flagged_calls:>7} "
+              f"{w.flags:>5} {mood:>6}")  # fmt: skip
+    return 0
+
+
+def cmd_calls_sync(args: argparse.Namespace) -> int:
+    from app.store.sync import TeamSync
+
+    settings = load_settings()
+    team_url = args.team or settings.store
+    if not team_url.startswith("postgresql"):
+        raise CallsUsageError(
+            "give the team database: --team postgresql://NAME:PASSWORD@HOST/calmline "
+            "(or store = … in settings.toml)"
+        )
+    local = CallStore.open(args.store or None)
+    sync = TeamSync(local, team_url)
+    try:
+        result = sync.sync_once()
+    finally:
+        sync.close()
+        local.close()
+    if result.error:
+        print(f"calmline: {result.pushed} call(s) copied; {result.waiting} wait on this PC: "
+              f"{result.error}", file=sys.stderr)  # fmt: skip
+        return 3
+    print(f"{result.pushed} call(s) copied to the team database")
+    return 0
+
+
 def add_calls_parser(sub: Any) -> None:
     calls = sub.add_parser("calls", help="stored calls: list, show, export, recover")
     calls_sub = calls.add_subparsers(dest="calls_command", required=True)
@@ -314,6 +397,34 @@ def add_calls_parser(sub: Any) -> None:
     )
     add_store_option(p)
     p.set_defaults(func=cmd_calls_purge_audio)
+
+    p = calls_sub.add_parser("queue", help="supervisors: flagged calls waiting for review")
+    p.add_argument("--all", action="store_true", help="include reviewed calls")
+    p.add_argument("--csv", action="store_true")
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_queue)
+
+    from app.store.review import REVIEW_OUTCOMES
+
+    p = calls_sub.add_parser("review", help="supervisors: record the review of a flagged call")
+    p.add_argument("call", help="call id (or uid)")
+    p.add_argument("--outcome", required=True, choices=REVIEW_OUTCOMES)
+    p.add_argument("--comment", help="what was decided")
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_review)
+
+    p = calls_sub.add_parser("stats", help="per agent and week: calls, flags, client mood")
+    p.add_argument("--since", help="from a date (2025-03-04) or 30d ago")
+    p.add_argument("--csv", action="store_true")
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_stats)
+
+    p = calls_sub.add_parser(
+        "sync", help="copy this PC's calls to the team database (the window does it by itself)"
+    )
+    p.add_argument("--team", metavar="URL", help="the team database (default: settings.toml)")
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_sync)
 
     p = calls_sub.add_parser("outbox", help="helpdesk exports waiting to be delivered")
     p.add_argument("--retry", action="store_true", help="try every waiting export now")

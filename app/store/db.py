@@ -62,7 +62,8 @@ def create_store_engine(url: str | None = None) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        # A team database that is down must fail fast: calls wait locally and sync later.
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     except (ImportError, NoSuchModuleError) as exc:
         raise StoreError(
             f"the PostgreSQL driver is missing ({exc}); install it: pip install 'psycopg[binary]'"

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from app import __version__, cli_calls
+from app import __version__, cli_calls, cli_team
 from app.coach import Cue, Flag, IncidentNote
 from app.mood import MoodUpdate
 from app.settings import Settings, SettingsError, load_settings
@@ -620,6 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     cli_calls.add_calls_parser(sub)
+    cli_team.add_team_parser(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/virtual-audio.sh
 bash scripts/rt-server.sh start
+bash scripts/postgres-server.sh start
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -143,3 +143,81 @@ def private_user_folders(tmp_path_factory):
     patch.setenv("XDG_DATA_HOME", str(root / "data"))
     yield root
     patch.undo()
+
+
+# -- team mode on PostgreSQL (scripts/postgres-server.sh start) -----------------------------
+PG_ADMIN_URL = os.environ.get(
+    "CALMLINE_PG_ADMIN_URL",
+    "postgresql://calmline_admin:calmline_admin@127.0.0.1:5432/calmline_test",
+)
+
+
+class TeamDatabase:
+    """A fresh team database for the run, with two agents and a supervisor (real roles)."""
+
+    def __init__(self, name: str, admin_url: str, urls: dict[str, str], roles: dict[str, str]):
+        self.name = name
+        self.admin_url = admin_url
+        # URLs that log in as each role; roles: "agent_a" / "agent_b" / "supervisor" -> name
+        self.agent_a, self.agent_b, self.supervisor = (
+            urls["agent_a"],
+            urls["agent_b"],
+            urls["supervisor"],
+        )
+        self.roles = roles
+
+
+def pg_url(base: str, database: str, user: str | None = None, password: str | None = None):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base).set(database=database)
+    if user is not None:
+        url = url.set(username=user, password=password)
+    return url.render_as_string(hide_password=False)
+
+
+def pg_admin_connection(url: str = PG_ADMIN_URL):
+    """An autocommit psycopg connection as the admin, or the test fails saying how to start
+    PostgreSQL (never skipped: team mode is tested for real)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable as the test admin ({exc}); start it with "
+            "`bash scripts/postgres-server.sh start` (or set CALMLINE_PG_ADMIN_URL)"
+        )
+
+
+@pytest.fixture(scope="session")
+def team_db():
+    """``calmline_t_<random>`` made by the admin role and set up by ``init_team``, with roles
+    ``<name>_a``, ``<name>_b`` (agents) and ``<name>_s`` (supervisor); all dropped at the end."""
+    import secrets
+
+    from psycopg import sql
+
+    from app.store.team import AGENT_GROUP, SUPERVISOR_GROUP, add_member, init_team
+
+    name = f"calmline_t_{secrets.token_hex(4)}"
+    roles = {"agent_a": f"{name}_a", "agent_b": f"{name}_b", "supervisor": f"{name}_s"}
+    passwords = {key: secrets.token_urlsafe(12) for key in roles}
+    admin = pg_admin_connection()
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        admin_url = pg_url(PG_ADMIN_URL, name)
+        init_team(admin_url)
+        for key, role in roles.items():
+            group = SUPERVISOR_GROUP if key == "supervisor" else AGENT_GROUP
+            add_member(admin_url, role, passwords[key], group)
+        urls = {key: pg_url(PG_ADMIN_URL, name, roles[key], passwords[key]) for key in roles}
+        yield TeamDatabase(name, admin_url, urls, roles)
+    finally:
+        # FORCE ends sessions a failed test left open (the admin has pg_signal_backend).
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        for role in roles.values():
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        admin.close()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -56,7 +57,10 @@ class Call(Base):
     audio_expires_at: Mapped[datetime | None]
     # Team mode (PostgreSQL): the database role that owns the call; row-level security
     # lets an agent's role see only its own calls. Local SQLite leaves it empty.
-    owner_role: Mapped[str | None] = mapped_column(String(63), index=True)
+    # FetchedValue: the INSERT leaves it out, so PostgreSQL's default (current_user) applies.
+    owner_role: Mapped[str | None] = mapped_column(
+        String(63), index=True, server_default=FetchedValue()
+    )
     # When this call was last copied to the team database (offline-then-sync).
     synced_at: Mapped[datetime | None]
 

@@ -619,12 +619,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.set_defaults(func=cmd_bench)
 
+    p = sub.add_parser(
+        "bench-search",
+        help="time full-text search over 10,000 generated calls vs a LIKE scan (--store URL)",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench_search)
+
     cli_calls.add_calls_parser(sub)
     cli_team.add_team_parser(sub)
     return parser
 
 
-PASS_THROUGH = {"train-sentiment": cmd_train_sentiment, "eval-sentiment": cmd_eval_sentiment}
+def cmd_bench_search(args: argparse.Namespace) -> int:
+    from app.bench_search import main as bench_search_main
+
+    return bench_search_main(args.rest)
+
+
+PASS_THROUGH = {
+    "train-sentiment": cmd_train_sentiment,
+    "eval-sentiment": cmd_eval_sentiment,
+    "bench-search": cmd_bench_search,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -59,7 +59,7 @@ def call_info(
     )
 
 
-def parse_since(text: str) -> datetime:
+def parse_since(text: str, option: str = "--since") -> datetime:
     """``2025-03-04``, an ISO time, or a relative ``7d`` / ``12h``."""
     text = text.strip()
     if text[:-1].isdigit() and text[-1:] in ("d", "h"):
@@ -70,7 +70,7 @@ def parse_since(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise CallsUsageError(
-            f"--since {text!r}: give a date (2025-03-04), a time (2025-03-04T14:00) or 7d / 12h"
+            f"{option} {text!r}: give a date (2025-03-04), a time (2025-03-04T14:00) or 7d / 12h"
         ) from exc
     return moment if moment.tzinfo else moment.astimezone(UTC)
 
@@ -352,6 +352,38 @@ def cmd_calls_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calls_search(args: argparse.Namespace) -> int:
+    from app.store.search import CallFilter, search_calls
+
+    store = open_store(args)
+    try:
+        filters = CallFilter(
+            since=parse_since(args.since) if args.since else None,
+            until=parse_since(args.until, "--until") if args.until else None,
+            flagged=args.flagged,
+            worst_mood_below=args.mood_below,
+        )
+        hits = search_calls(store, args.query, filters, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        rows = [
+            {"id": h.call_id, "started_at": h.started_at.isoformat(), "client": h.client_name,
+             "ticket_id": h.ticket_id, "where": h.where, "snippet": h.snippet}
+            for h in hits
+        ]  # fmt: skip
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("no calls match")
+        return 0
+    for h in hits:
+        print(f"{h.call_id:>5}  {h.started_at.astimezone():%Y-%m-%d %H:%M}  "
+              f"{(h.client_name or '—')[:18]:18} {(h.ticket_id or '—')[:8]:8} {h.where:10} "
+              f"{h.snippet}")  # fmt: skip
+    return 0
+
+
 def add_calls_parser(sub: Any) -> None:
     calls = sub.add_parser("calls", help="stored calls: list, show, export, recover")
     calls_sub = calls.add_subparsers(dest="calls_command", required=True)
@@ -363,6 +395,20 @@ def add_calls_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     add_store_option(p)
     p.set_defaults(func=cmd_calls_list)
+
+    p = calls_sub.add_parser("search", help="search transcripts, notes, clients, tickets, flags")
+    p.add_argument(
+        "query", nargs="?", default="", help='words and "quoted phrases"; all must occur'
+    )
+    p.add_argument("--since", help="only calls since a date (2025-03-04) or 7d / 12h ago")
+    p.add_argument("--until", help="only calls before a date (2025-03-04) or 7d / 12h ago")
+    p.add_argument("--flagged", action="store_true", help="only calls with flags")
+    p.add_argument("--mood-below", type=float, metavar="X",
+                   help="only calls whose client mood fell below X (-1…1)")  # fmt: skip
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    add_store_option(p)
+    p.set_defaults(func=cmd_calls_search)
 
     p = calls_sub.add_parser("show", help="one call: summary, notes, key moments, transcript")
     p.add_argument("call", help="call id (or uid)")

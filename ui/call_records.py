@@ -25,6 +25,7 @@ from app.helpdesk import store_rt_credentials
 from app.records import CallInfo, CallRecord
 from app.settings import Settings, data_dir
 from app.store import CallRecorder, CallStore, CallSummary
+from app.store.sync import SyncResult, TeamSync
 from audio.recording import CallAudioWriter
 from audio.sides import Side
 from ui.workers import WorkerPool
@@ -50,6 +51,7 @@ class CallRecords(QObject):
     exported = Signal(object)  # Delivered
     export_failed = Signal(str)
     outbox_changed = Signal(list)  # list[PendingExport]
+    synced = Signal(object)  # SyncResult: what the last copy to the team database did
 
     def __init__(
         self,
@@ -67,10 +69,13 @@ class CallRecords(QObject):
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the database is open, or could not be opened
         self._audio: CallAudioWriter | None = None
+        self._sync: TeamSync | None = None
+        self._syncing = False
         self._closed = False
         self._outbox_timer = QTimer(self)
         self._outbox_timer.setInterval(OUTBOX_RETRY_MS)
         self._outbox_timer.timeout.connect(self.retry_outbox)
+        self._outbox_timer.timeout.connect(self.sync)
 
     # -- opening -------------------------------------------------------------------------
     def open(self) -> None:
@@ -83,9 +88,18 @@ class CallRecords(QObject):
             ),
         )
 
+    @property
+    def team_url(self) -> str | None:
+        """The team database (PostgreSQL) this PC's calls are copied to, if any."""
+        return self.config.store if self.config.store.startswith("postgresql") else None
+
     def _open(self) -> list[CallSummary]:
         try:
-            store = self._open_store(self.config.store or None)
+            # In team mode calls are still written here first (and synced): a call never
+            # waits on the network.
+            store = self._open_store(None if self.team_url else (self.config.store or None))
+            if self.team_url:
+                self._sync = TeamSync(store, self.team_url)
             with self._lock:
                 self.store = store
             purged = store.purge_expired_audio()  # the retention period is enforced here
@@ -101,6 +115,7 @@ class CallRecords(QObject):
         self.opened.emit(interrupted)
         self._outbox_timer.start()
         self.retry_outbox()
+        self.sync()
 
     @property
     def available(self) -> bool:
@@ -209,6 +224,23 @@ class CallRecords(QObject):
         self.exported.emit(outcome)
         self.outbox_changed.emit(outbox)
 
+    # -- the team database -----------------------------------------------------------------
+    def sync(self) -> None:
+        """Copy this PC's new and changed calls to the team database (on a worker)."""
+        if self._sync is None or self._closed or self._syncing:
+            return
+        self._syncing = True
+        self._pool.submit(
+            "sync with the team database",
+            self._sync.sync_once,
+            on_success=self._synced,
+            on_failure=lambda exc: self._synced(SyncResult(0, 0, str(exc))),
+        )
+
+    def _synced(self, result: SyncResult) -> None:
+        self._syncing = False
+        self.synced.emit(result)
+
     def retry_outbox(self, force: bool = False) -> None:
         store = self.store
         if store is None or self._closed:
@@ -274,6 +306,9 @@ class CallRecords(QObject):
     def _close(self) -> None:
         self._settled.wait(OPEN_WAIT_S)  # an open still under way finishes first
         self._swap(None)
+        if self._sync is not None:
+            self._sync.sync_once()  # a last copy of the calls; what fails waits locally
+            self._sync.close()
         with self._lock:
             store, self.store = self.store, None
         if store is not None:

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ui.call_controller import ReplayCall
@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     window_args, rest = _window_options().parse_known_args(argv)
+    if rest and rest[0] == "history":
+        return run_history(rest[1:], window_args.screenshot, window_args.exit_after)
     if rest and rest[0] != "demo":
         return cli.main(argv)
     if window_args.screenshot and window_args.exit_after is None:
@@ -85,6 +87,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_window(options, replay, window_args.screenshot, window_args.exit_after)
 
 
+def run_history(argv: Sequence[str], screenshot: str | None, exit_after: float | None) -> int:
+    """``calmline history [--store URL]``: the call history and flagged calls on their own."""
+    parser = argparse.ArgumentParser(prog="calmline history")
+    parser.add_argument("--store", metavar="URL", help="the calls' database (default: settings)")
+    args = parser.parse_args(argv)
+    if not has_display():
+        print("calmline: no display found; use 'calmline calls list' / 'calls queue'",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from app.settings import SettingsError, load_settings
+    from ui.app import create_application
+    from ui.history import HistoryWindow
+    from ui.workers import WorkerPool
+
+    try:
+        url = args.store or load_settings().store or None
+    except SettingsError as exc:
+        print(f"calmline: error: {exc}", file=sys.stderr)
+        return 2
+    app = create_application()
+    pool = WorkerPool()
+    window = HistoryWindow(pool, url)
+    window.show()
+    window.begin()
+    _exit_later(window, screenshot, exit_after)
+    code = app.exec()
+    pool.release_threads()
+    return code
+
+
+def _exit_later(window: Any, screenshot: str | None, exit_after: float | None) -> None:
+    """``--screenshot PATH --exit-after SECONDS``: save the window, then close it."""
+    if exit_after is None:
+        return
+    from PySide6.QtCore import QTimer
+
+    def finish() -> None:
+        if screenshot:
+            Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+            if not window.grab().save(screenshot, "PNG"):
+                print(f"calmline: could not save the screenshot {screenshot}", file=sys.stderr)
+        window.close()
+
+    QTimer.singleShot(round(exit_after * 1000), finish)
+
+
 def run_window(
     options: ModelOptions,
     replay: ReplayCall | None,
@@ -111,16 +159,7 @@ def run_window(
     install_exception_hook(lambda text: window.messages.show_message("bug", text, "error"))
     window.show()
     QTimer.singleShot(0, window.begin)
-    if exit_after is not None:
-
-        def finish() -> None:
-            if screenshot:
-                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-                if not window.grab().save(screenshot, "PNG"):
-                    print(f"calmline: could not save the screenshot {screenshot}", file=sys.stderr)
-            window.close()
-
-        QTimer.singleShot(round(exit_after * 1000), finish)
+    _exit_later(window, screenshot, exit_after)
     return app.exec()
 
 

@@ -28,6 +28,7 @@ from app.records import CallRecord
 from app.session import SessionStatus
 from app.settings import Settings
 from app.store import CallSummary
+from app.store.sync import SyncResult
 from app.transcript import Committed, Partial, Segment
 from audio.devices import InputDevice
 from audio.sides import Side
@@ -40,6 +41,7 @@ from ui.call_controller import (
     Services,
 )
 from ui.call_records import CallRecords, ExportRequest
+from ui.history import HistoryWindow
 from ui.loading import LoadedModels, ModelOptions
 from ui.theme import Theme, current_theme
 from ui.widgets.call_bar import CallBar
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self._close_requested = False
         self._ready_to_close = False
         self._devices: list[InputDevice] = []
+        self._history: HistoryWindow | None = None
 
         self.setWindowTitle("Calmline")
         self.setMinimumSize(*MINIMUM_SIZE)
@@ -134,6 +137,8 @@ class MainWindow(QMainWindow):
         self.on_top_action.toggled.connect(self._set_on_top)
         self.refresh_action = self._action(view_menu, "&Refresh inputs", "F5",
                                            self.controller.list_devices)  # fmt: skip
+        self.history_action = self._action(view_menu, "Call &history…", "Ctrl+H",
+                                           self.open_history)  # fmt: skip
         for number in range(MAX_PHRASES):
             action = QAction(self)
             action.setShortcut(QKeySequence(f"Alt+{number + 1}"))
@@ -187,6 +192,7 @@ class MainWindow(QMainWindow):
             lambda text: self.messages.show_message("export", text, "error")
         )
         self.records.outbox_changed.connect(self._on_outbox)
+        self.records.synced.connect(self._on_synced)
         c.recording_failed.connect(
             lambda text: self.messages.show_message("records", text, "warning")
         )
@@ -350,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def _on_call_finished(self, outcome: CallOutcome) -> None:
         self.setWindowTitle("Calmline")
+        self.records.sync()
         self.cue_banner.clear_cue()
         self.phrases.set_phrases(())
         self.notes.save_now()
@@ -449,6 +456,27 @@ class MainWindow(QMainWindow):
             text += " Calmline retries by itself."
         self.messages.show_message("outbox", text, "warning", actions=actions)
 
+    def _on_synced(self, result: SyncResult) -> None:
+        if result.error:
+            self.messages.show_message(
+                "team",
+                f"The team database cannot be reached ({result.error}). {result.waiting} "
+                "call(s) are kept on this PC and copied when it is back.",
+                "warning",
+            )
+        else:
+            self.messages.clear_message("team")
+
+    def open_history(self) -> None:
+        """The call history (and, for supervisors, the flagged calls) in its own window."""
+        if self._history is None:
+            url = self.records.team_url or (self.config.store or None)
+            self._history = HistoryWindow(self.pool, url)
+            self._history.begin()
+        self._history.show()
+        self._history.raise_()
+        self._history.refresh()
+
     def _ask_rt_password(self) -> None:
         """A 401 asks for the credentials again; they go to the keyring (on a worker)."""
         rt = self.config.rt
@@ -530,6 +558,8 @@ class MainWindow(QMainWindow):
             self._close_requested = True
             self.controller.check_inputs(None)
             self.notes.send_details()
+            if self._history is not None:
+                self._history.close()
             self.notes.save_failed = False  # try once more
             self.notes.save_now()
             if self.controller.in_call:

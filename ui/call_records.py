@@ -68,6 +68,7 @@ class CallRecords(QObject):
         self._recorder: CallRecorder | None = None
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the database is open, or could not be opened
+        self._open_requested = False
         self._audio: CallAudioWriter | None = None
         self._sync: TeamSync | None = None
         self._syncing = False
@@ -79,6 +80,7 @@ class CallRecords(QObject):
 
     # -- opening -------------------------------------------------------------------------
     def open(self) -> None:
+        self._open_requested = True
         self._pool.submit(
             "open the call database",
             self._open,
@@ -301,6 +303,8 @@ class CallRecords(QObject):
         """Finish the writes and close the database, on a worker."""
         self._closed = True
         self._outbox_timer.stop()
+        if not self._open_requested:
+            self._settled.set()  # nothing to wait for
         self._pool.submit("close the call database", self._close)
 
     def _close(self) -> None:

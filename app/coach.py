@@ -113,6 +113,8 @@ class _Detected:
 class Coach:
     """Turns the call's events into cues, flags and incident notes (see module docstring)."""
 
+    component = "coaching"
+
     def __init__(self, playbook: Playbook, scorer: SentimentScorer | None = None) -> None:
         self.playbook = playbook
         self._scorer = scorer  # scores agent lines, for `mirroring`

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,10 +23,12 @@ from typing import Protocol
 import numpy as np
 
 from app.crosstalk import SpeechLevel, is_crosstalk, loud_level
-from app.transcript import Committed, Discarded, Event, Partial, Segment
+from app.transcript import Committed, Degraded, Discarded, Event, Partial, Segment
 from audio.sides import Side
 from audio.vad import FRAME, SAMPLE_RATE, Segmenter, Utterance, VadSettings
 from models.stt import Decoded, is_invented
+
+log = logging.getLogger(__name__)
 
 
 class Decoder(Protocol):
@@ -48,6 +51,7 @@ class DecodeStats:
     interims: int = 0
     interims_skipped: int = 0
     discarded: int = 0
+    failures: int = 0  # decodes that raised (the utterance is retried once, then skipped)
     decode_seconds: float = 0.0
 
 
@@ -138,11 +142,11 @@ class LiveTranscriber:
         decoded = None
         if reason is None:
             started = self._timer()
-            decoded = self._decoder.decode(
-                utterance.audio, beam_size=self.settings.beam_size, previous=self._previous[side]
-            )
+            decoded = self._decode_committed(side, utterance, events)
             self.stats.decode_seconds += self._timer() - started
-            if is_invented(
+            if decoded is None:
+                reason = "speech-to-text failed"
+            elif is_invented(
                 decoded.text, decoded.avg_logprob, decoded.no_speech_prob, utterance.duration
             ):
                 reason = "no speech recognised"
@@ -158,6 +162,32 @@ class LiveTranscriber:
         segment = Segment(next(self._ids), side, utterance.start, utterance.end, decoded.text)
         events.append(Committed(segment))
         return events
+
+    def _decode_committed(
+        self, side: Side, utterance: Utterance, events: list[Event]
+    ) -> Decoded | None:
+        """The utterance's text; a decoder that raises is tried once more, then the
+        utterance is skipped and reported, and the call goes on."""
+        for attempt in (1, 2):
+            try:
+                return self._decoder.decode(
+                    utterance.audio,
+                    beam_size=self.settings.beam_size,
+                    previous=self._previous[side],
+                )
+            except Exception as exc:
+                self.stats.failures += 1
+                log.exception("decoding a %.1f s utterance failed (try %d)", utterance.duration,
+                              attempt)  # fmt: skip
+                error = exc
+        events.append(
+            Degraded(
+                "speech-to-text",
+                f"Speech-to-text failed on {utterance.duration:.1f} s of the {side.value}'s "
+                f"speech ({error}); that part is missing from the transcript.",
+            )
+        )
+        return None
 
     def _interim(self) -> list[Event]:
         s = self.settings
@@ -183,9 +213,14 @@ class LiveTranscriber:
         ):
             return []
         started = self._timer()
-        decoded = self._decoder.decode(
-            audio, beam_size=s.interim_beam_size, previous=self._previous[side]
-        )
+        try:
+            decoded = self._decoder.decode(
+                audio, beam_size=s.interim_beam_size, previous=self._previous[side]
+            )
+        except Exception:  # interim text is a preview: skip it; commits report failures
+            log.exception("interim decode failed")
+            self.stats.failures += 1
+            return []
         cost = self._timer() - started
         self._interim_cost = 0.7 * self._interim_cost + 0.3 * cost if self._interim_cost else cost
         self.stats.decode_seconds += cost

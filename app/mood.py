@@ -101,6 +101,8 @@ class ClientMood:
     """A pipeline stage: scores each committed client segment and follows it with a
     :class:`MoodUpdate`. Agent segments pass through unscored."""
 
+    component = "client mood"
+
     def __init__(self, scorer: SentimentScorer, settings: MoodSettings | None = None) -> None:
         self._scorer = scorer
         self.tracker = MoodTracker(settings)

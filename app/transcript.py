@@ -60,7 +60,15 @@ class Discarded:
     reason: str
 
 
-Event = Committed | Partial | Discarded
+@dataclass(frozen=True)
+class Degraded:
+    """Part of the call's processing failed; the call goes on with what still works."""
+
+    component: str  # "speech-to-text", "client mood", "coaching", …
+    message: str  # what happened and what it means for the agent
+
+
+Event = Committed | Partial | Discarded | Degraded
 
 # A stage of the call pipeline after transcription (sentiment, coach): takes the events of
 # one step and returns them, possibly changed, with its own events added.
@@ -71,12 +79,15 @@ log = logging.getLogger(__name__)
 
 def run_stages(stages: Sequence[Stage], events: list[Any]) -> list[Any]:
     """Pass ``events`` through each stage; a stage that fails is skipped for this step
-    (the call goes on with what still works) and logged."""
+    (the call goes on with what still works), logged, and reported as :class:`Degraded`."""
     for stage in stages:
         try:
             events = stage(events)
-        except Exception:
+        except Exception as exc:
             log.exception("pipeline stage %r failed; its output is missing for this step", stage)
+            component = getattr(stage, "component", type(stage).__name__)
+            message = f"{component} failed ({exc}); it is missing for this part of the call"
+            events = [*events, Degraded(component, message)]
     return events
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from conftest import silence, speak
 
 from app.live import LiveSettings, LiveTranscriber
-from app.transcript import Committed, Discarded, Partial
+from app.transcript import Committed, Degraded, Discarded, Partial
 from audio.sides import Side
 from models.stt import Decoded
 
@@ -133,3 +133,56 @@ def test_each_speaker_is_decoded_with_their_own_previous_words():
     client = np.concatenate([silence(len(agent) / 16000 - 3), speak("Okay.", "en-us+f3")])
     run(live, agent, client)
     assert decoder.previous == ["", "hello there", ""]
+
+
+class FailingDecoder(FakeDecoder):
+    """Raises on the decodes listed in ``fail_on`` (1-based), like a model that breaks."""
+
+    def __init__(self, fail_on: set[int]):
+        super().__init__()
+        self.fail_on = fail_on
+
+    def decode(self, audio, beam_size=5, previous=""):
+        if len(self.calls) + 1 in self.fail_on:
+            self.calls.append((len(audio) / 16000, beam_size))
+            raise RuntimeError("CTranslate2: out of memory")
+        return super().decode(audio, beam_size, previous)
+
+
+def test_a_decoder_that_fails_once_is_retried_and_the_call_goes_on():
+    live = LiveTranscriber(FailingDecoder(fail_on={1}), LiveSettings(interim_every_s=100))
+    events = run(live, speak("Good morning, help desk."), silence(3.0))
+    assert [e.segment.text for e in events if isinstance(e, Committed)] == ["hello there"]
+    assert not [e for e in events if isinstance(e, Degraded)]
+    assert live.stats.failures == 1
+
+
+def test_a_decoder_that_keeps_failing_skips_that_utterance_and_says_so():
+    decoder = FailingDecoder(fail_on={1, 2})
+    live = LiveTranscriber(decoder, LiveSettings(interim_every_s=100))
+    agent = np.concatenate([speak("Good morning."), silence(1.0), speak("How can I help?")])
+    events = run(live, agent, silence(len(agent) / 16000))
+    degraded = [e for e in events if isinstance(e, Degraded)]
+    assert len(degraded) == 1 and degraded[0].component == "speech-to-text"
+    assert "out of memory" in degraded[0].message
+    assert [e.segment.text for e in events if isinstance(e, Committed)] == ["hello there"]
+
+
+def test_a_failing_stage_is_reported_and_the_others_still_run():
+    from app.transcript import run_stages
+
+    class BrokenMood:
+        component = "client mood"
+
+        def __call__(self, events):
+            raise ValueError("onnxruntime: invalid input")
+
+    def tag(events):
+        return [*events, "coached"]
+
+    events = run_stages([BrokenMood(), tag], ["line"])
+    assert events[0] == "line" and events[-1] == "coached"
+    assert events[1] == Degraded(
+        "client mood",
+        "client mood failed (onnxruntime: invalid input); it is missing for this part of the call",
+    )

@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from app.coach import Cue, CueCleared
 from app.mood import MoodUpdate, Trend
-from app.transcript import Partial, Segment
+from app.transcript import Committed, Partial, Segment
 from audio.sides import Side
 from ui.theme import LIGHT
 from ui.widgets.cue_banner import IDLE_TEXT, CueBanner
@@ -103,3 +103,20 @@ def test_mood_level_in_words_and_timeline_relaxing_towards_neutral(qtbot):
     view.add_update(MoodUpdate(80.0, 0.5, Trend.RISING, 9))
     assert view.summary() == "started very upset, ended happy"
     assert [mood_word(v) for v in (-0.3, 0.0, 0.3)] == ["Upset", "Neutral", "Content"]
+
+
+def test_a_degraded_part_of_the_call_is_shown_without_stopping_it(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.transcript import Degraded
+    from ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, tmp_path / "notes")
+    qtbot.addWidget(window)
+    window._on_event(Degraded("client mood", "client mood failed (onnxruntime: bad input)."))
+    window._on_event(Degraded("client mood", "client mood failed (onnxruntime: bad input)."))
+    text = window.messages.text()
+    assert text.count("client mood failed") == 1 and "The call goes on" in text
+    window._on_event(Committed(Segment(1, Side.CLIENT, 0.0, 1.0, "Still transcribing.")))
+    assert "Still transcribing." in window.transcript.plain_text()

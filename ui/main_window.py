@@ -29,7 +29,7 @@ from app.session import SessionStatus
 from app.settings import Settings
 from app.store import CallSummary
 from app.store.sync import SyncResult
-from app.transcript import Committed, Partial, Segment
+from app.transcript import Committed, Degraded, Partial, Segment
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.call_controller import (
@@ -522,6 +522,12 @@ class MainWindow(QMainWindow):
             self.notes.add_moment(KeyMoment(event.t, "incident", text))
         elif isinstance(event, ChecklistTick):
             self.notes.tick_checklist(event)
+        elif isinstance(event, Degraded):
+            self.messages.show_message(
+                f"degraded-{event.component}",
+                f"{event.message} The call goes on with what still works.",
+                "warning",
+            )
 
     # -- window --------------------------------------------------------------------------
     def _set_on_top(self, on_top: bool) -> None:

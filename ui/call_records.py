@@ -33,6 +33,7 @@ from ui.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 OUTBOX_RETRY_MS = 30_000
+PROBLEM_CHECK_MS = 1_000
 SAVE_WAIT_S = 10.0
 OPEN_WAIT_S = 30.0
 
@@ -52,6 +53,7 @@ class CallRecords(QObject):
     export_failed = Signal(str)
     outbox_changed = Signal(list)  # list[PendingExport]
     synced = Signal(object)  # SyncResult: what the last copy to the team database did
+    saving_problem = Signal(object)  # str while the call's writes are failing, then None
 
     def __init__(
         self,
@@ -77,6 +79,11 @@ class CallRecords(QObject):
         self._outbox_timer.setInterval(OUTBOX_RETRY_MS)
         self._outbox_timer.timeout.connect(self.retry_outbox)
         self._outbox_timer.timeout.connect(self.sync)
+        self._problem: str | None = None
+        self._problem_timer = QTimer(self)  # a cheap look at the recorder, not a query
+        self._problem_timer.setInterval(PROBLEM_CHECK_MS)
+        self._problem_timer.timeout.connect(self._check_saving)
+        self._problem_timer.start()
 
     # -- opening -------------------------------------------------------------------------
     def open(self) -> None:
@@ -178,6 +185,13 @@ class CallRecords(QObject):
             previous, self._recorder = self._recorder, recorder
         if previous is not None:
             previous.close(SAVE_WAIT_S)
+
+    def _check_saving(self) -> None:
+        recorder = self.recorder
+        problem = recorder.problem if recorder is not None else None
+        if problem != self._problem:
+            self._problem = problem
+            self.saving_problem.emit(problem)
 
     # -- from the GUI thread: queued writes ----------------------------------------------
     def save_notes(self, text: str) -> None:
@@ -303,6 +317,7 @@ class CallRecords(QObject):
         """Finish the writes and close the database, on a worker."""
         self._closed = True
         self._outbox_timer.stop()
+        self._problem_timer.stop()
         if not self._open_requested:
             self._settled.set()  # nothing to wait for
         self._pool.submit("close the call database", self._close)

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         )
         self.records.outbox_changed.connect(self._on_outbox)
         self.records.synced.connect(self._on_synced)
+        self.records.saving_problem.connect(self._on_saving_problem)
         c.recording_failed.connect(
             lambda text: self.messages.show_message("records", text, "warning")
         )
@@ -455,6 +456,17 @@ class MainWindow(QMainWindow):
         else:
             text += " Calmline retries by itself."
         self.messages.show_message("outbox", text, "warning", actions=actions)
+
+    def _on_saving_problem(self, problem: str | None) -> None:
+        if problem is None:
+            self.messages.clear_message("saving")
+            return
+        self.messages.show_message(
+            "saving",
+            f"The call cannot be saved right now ({problem}). Calmline keeps it in memory and "
+            "retries; free some disk space. Nothing is lost while this window stays open.",
+            "error",
+        )
 
     def _on_synced(self, result: SyncResult) -> None:
         if result.error:

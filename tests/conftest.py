@@ -221,3 +221,24 @@ def team_db():
         for role in roles.values():
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         admin.close()
+
+
+# -- Request Tracker on loopback (scripts/rt-server.sh start) --------------------------------
+RT_URL = os.environ.get("CALMLINE_TEST_RT_URL", "http://127.0.0.1:8080/rt").rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def rt_api():
+    """RT's REST 2.0 API as root, to read back what Calmline wrote; fails (never skips)
+    when RT is not running."""
+    import httpx
+
+    client = httpx.Client(base_url=f"{RT_URL}/REST/2.0", auth=("root", "password"), timeout=10)
+    try:
+        client.get("/rt").raise_for_status()
+    except httpx.HTTPError as error:
+        client.close()
+        pytest.fail(f"Request Tracker is not running at {RT_URL} ({error}): "
+                    "bash scripts/rt-server.sh start")  # fmt: skip
+    yield client
+    client.close()

@@ -12,7 +12,6 @@ from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import REPO
 
@@ -61,18 +60,6 @@ def call_id(store) -> int:
 
 def settings(**fields) -> Settings:
     return Settings(agent_name="Sam Taylor", sender_address="sam@example.com", **fields)
-
-
-@pytest.fixture(scope="session")
-def rt_api():
-    client = httpx.Client(base_url=f"{RT_URL}/REST/2.0", auth=("root", "password"), timeout=10)
-    try:
-        client.get("/rt").raise_for_status()
-    except httpx.HTTPError as error:
-        pytest.fail(f"Request Tracker is not running at {RT_URL} ({error}): "
-                    "bash scripts/rt-server.sh start")  # fmt: skip
-    yield client
-    client.close()
 
 
 def rt_server(action: str) -> None:

@@ -16,3 +16,5 @@ echo "== import contracts (Qt only in ui/)"
 .venv/bin/lint-imports
 echo "== pytest"
 .venv/bin/python -m pytest -ra "$@"
+echo "== reliability (RELIABILITY.md)"
+.venv/bin/python scripts/reliability_report.py

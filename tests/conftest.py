@@ -242,3 +242,45 @@ def rt_api():
                     "bash scripts/rt-server.sh start")  # fmt: skip
     yield client
     client.close()
+
+
+# -- RELIABILITY.md: what the reliability tests tried and what happened -----------------------
+RELIABILITY_RESULTS = REPO / ".reliability-results.json"
+_reliability: list[dict] = []
+
+
+@pytest.fixture
+def reliability_note(request):
+    """Attach a measured detail to this test's line in RELIABILITY.md."""
+
+    def note(text: str) -> None:
+        request.node.user_properties.append(("reliability_note", text))
+
+    return note
+
+
+def pytest_runtest_logreport(report):
+    marker = report.user_properties and dict(report.user_properties).get("reliability")
+    if report.when == "call" and marker:
+        area, what = marker
+        notes = [v for k, v in report.user_properties if k == "reliability_note"]
+        _reliability.append({"area": area, "what": what, "test": report.nodeid,
+                             "outcome": report.outcome, "seconds": round(report.duration, 1),
+                             "measured": "; ".join(notes)})  # fmt: skip
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("reliability")
+    if marker is not None:
+        item.user_properties.append(("reliability", tuple(marker.args)))
+
+
+def pytest_sessionstart(session):
+    RELIABILITY_RESULTS.unlink(missing_ok=True)  # never report an earlier run's results
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _reliability:
+        import json
+
+        RELIABILITY_RESULTS.write_text(json.dumps(_reliability, indent=1), encoding="utf-8")

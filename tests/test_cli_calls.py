@@ -87,8 +87,11 @@ def _segments(db_url: str) -> int:
         store.close()
 
 
+@pytest.mark.reliability("recovery", "kill -9 in the middle of a call, then recover")
 @pytest.mark.slow
-def test_a_call_killed_mid_way_keeps_what_was_said_and_is_recovered(tmp_path, isolated):
+def test_a_call_killed_mid_way_keeps_what_was_said_and_is_recovered(
+    tmp_path, isolated, reliability_note
+):
     db_url = f"sqlite:///{tmp_path / 'calls.db'}"
     call = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "analyze", str(DEMO_CALL), "--realtime", "--pace", "2",
@@ -122,3 +125,5 @@ def test_a_call_killed_mid_way_keeps_what_was_said_and_is_recovered(tmp_path, is
                                  env=isolated).stdout)  # fmt: skip
     assert record["status"] == "recovered" and len(record["segments"]) >= seen
     assert record["segments"][0]["speaker"] == "agent"
+    reliability_note(f"{seen} lines seen committed before the kill; "
+                     f"{len(record['segments'])} kept and recovered; 0 lost")  # fmt: skip

@@ -129,6 +129,7 @@ def test_rt_down_goes_to_the_outbox_and_is_sent_when_rt_is_back(store, call_id, 
     assert exports[-1].status == "done" and exports[-1].attempts == 3
 
 
+@pytest.mark.reliability("fault", "Helpdesk refuses the credentials (401)")
 def test_refused_credentials_wait_for_new_ones(store, call_id, rt_api):
     wrong = RT_ENV | {"CALMLINE_RT_PASSWORD": "wrong"}
     waiting = Delivery(store, settings(), environ=wrong).export(call_id, "rt")

@@ -51,7 +51,12 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def test_call_writes_wait_in_memory_while_the_disk_is_full(small_disk, monkeypatch):
+@pytest.mark.reliability(
+    "fault", "Disk full while a call is saved (filled tmpfs): 40 lines and notes"
+)
+def test_call_writes_wait_in_memory_while_the_disk_is_full(
+    small_disk, monkeypatch, reliability_note
+):
     monkeypatch.setattr("app.store.recorder.RETRY_FIRST_S", 0.05)
     monkeypatch.setattr("app.store.recorder.RETRY_MAX_S", 0.2)
     store = CallStore.open(f"sqlite:///{small_disk / 'calls.db'}")
@@ -71,9 +76,11 @@ def test_call_writes_wait_in_memory_while_the_disk_is_full(small_disk, monkeypat
     record = store.get(recorder.call_id)
     assert [s.seq for s in record.segments] == list(range(1, 41))
     assert record.notes.startswith("Printer jams") and record.info.status == "ended"
+    reliability_note("40 of 40 lines and the notes kept once space was back; 0 lost")
     store.close()
 
 
+@pytest.mark.reliability("fault", "Disk full while the agent types notes")
 def test_notes_typed_while_the_disk_is_full_are_saved_when_space_is_back(qtbot, small_disk):
     pool = WorkerPool()
     pane = NotesPane(LIGHT, pool, small_disk / "notes")
@@ -91,6 +98,7 @@ def test_notes_typed_while_the_disk_is_full_are_saved_when_space_is_back(qtbot, 
     pool.release_threads()
 
 
+@pytest.mark.reliability("fault", "Disk full: the window warns, then clears when space is back")
 def test_the_window_warns_while_the_call_cannot_be_saved(qtbot, small_disk, monkeypatch, tmp_path):
     from PySide6.QtCore import QSettings
 

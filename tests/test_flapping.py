@@ -84,7 +84,8 @@ def team_db():
     admin.close()
 
 
-def test_calls_reach_a_flapping_team_database_exactly_once(tmp_path, team_db):
+@pytest.mark.reliability("fault", "Team database drops 5 times while 10 calls are recorded")
+def test_calls_reach_a_flapping_team_database_exactly_once(tmp_path, team_db, reliability_note):
     proxy = FlakyProxy(5432)
     team_url = f"postgresql://calmline_admin:calmline_admin@127.0.0.1:{proxy.port}/{team_db}"
     local = CallStore.open(f"sqlite:///{tmp_path / 'local.db'}")
@@ -111,8 +112,11 @@ def test_calls_reach_a_flapping_team_database_exactly_once(tmp_path, team_db):
         lines = connection.execute(text("SELECT count(*) FROM segments")).scalar_one()
     direct.close()
     assert tuple(calls) == (recorded, recorded) and lines == 2 * recorded
+    reliability_note(f"{recorded} calls recorded across 5 outages: {calls[0]} in the team "
+                     "database, 0 duplicates, 0 lost")  # fmt: skip
 
 
+@pytest.mark.reliability("fault", "Request Tracker stopped and restarted 3 times during exports")
 def test_exports_survive_a_helpdesk_that_goes_down_and_up_repeatedly(tmp_path, rt_api):
     """(scripts/rt-server.sh gives RT a fresh database at each start, so each delivery is
     checked right after it, before the next restart.)"""

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 from conftest import silence, speak
 
 from app.live import LiveSettings, LiveTranscriber
@@ -149,6 +150,7 @@ class FailingDecoder(FakeDecoder):
         return super().decode(audio, beam_size, previous)
 
 
+@pytest.mark.reliability("fault", "Speech-to-text raises once mid-call")
 def test_a_decoder_that_fails_once_is_retried_and_the_call_goes_on():
     live = LiveTranscriber(FailingDecoder(fail_on={1}), LiveSettings(interim_every_s=100))
     events = run(live, speak("Good morning, help desk."), silence(3.0))
@@ -157,6 +159,7 @@ def test_a_decoder_that_fails_once_is_retried_and_the_call_goes_on():
     assert live.stats.failures == 1
 
 
+@pytest.mark.reliability("fault", "Speech-to-text keeps raising mid-call")
 def test_a_decoder_that_keeps_failing_skips_that_utterance_and_says_so():
     decoder = FailingDecoder(fail_on={1, 2})
     live = LiveTranscriber(decoder, LiveSettings(interim_every_s=100))
@@ -168,6 +171,7 @@ def test_a_decoder_that_keeps_failing_skips_that_utterance_and_says_so():
     assert [e.segment.text for e in events if isinstance(e, Committed)] == ["hello there"]
 
 
+@pytest.mark.reliability("fault", "The client-mood model raises mid-call")
 def test_a_failing_stage_is_reported_and_the_others_still_run():
     from app.transcript import run_stages
 

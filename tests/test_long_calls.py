@@ -22,8 +22,11 @@ PARAGRAPH = (
 )
 
 
+@pytest.mark.reliability("load", "A ten-minute monologue without a pause")
 @pytest.mark.slow
-def test_a_ten_minute_monologue_is_committed_in_pieces_without_losing_text(tmp_path, tiny_engine):
+def test_a_ten_minute_monologue_is_committed_in_pieces_without_losing_text(
+    tmp_path, tiny_engine, reliability_note
+):
     piece = speak(PARAGRAPH, "en-us+m3", 175)
     repeats = int(np.ceil(600 / (len(piece) / 16_000)))
     monologue = np.concatenate([piece] * repeats)  # no pause longer than espeak's own
@@ -41,11 +44,16 @@ def test_a_ten_minute_monologue_is_committed_in_pieces_without_losing_text(tmp_p
     # The baseline: the same paragraph decoded whole, with no cutting at all (tiny.en
     # mis-hears some of espeak-ng's words either way).
     whole = jiwer.wer(normalise(PARAGRAPH), normalise(tiny_engine.decode(piece).text))
-    print(f"\nmonologue: {result.duration_s:.0f} s, {len(client)} commits, longest "
-          f"{longest:.1f} s, WER {error:.3f} vs {whole:.3f} decoded whole")  # fmt: skip
+    measured = (
+        f"{result.duration_s:.0f} s in {len(client)} pieces (longest {longest:.1f} s); "
+        f"WER {error:.3f} vs {whole:.3f} decoded whole"
+    )
+    print(f"\nmonologue: {measured}")
+    reliability_note(measured)
     assert error <= whole * 1.15 + 0.02, "cutting at 20 s must not lose words"
 
 
+@pytest.mark.reliability("load", "Rapid back-and-forth turns")
 @pytest.mark.slow
 def test_rapid_turns_land_on_the_right_side_in_order(tmp_path, tiny_engine):
     agent_lines = ["Can you hear me?", "Which floor?", "Restart it now.", "Better?"]

@@ -160,6 +160,7 @@ def test_a_call_left_live_by_a_dead_process_is_interrupted_and_recoverable(store
     assert store.interrupted_calls() == []
 
 
+@pytest.mark.reliability("fault", "Database writes fail twice (locked / full)")
 def test_a_write_that_fails_is_retried_until_it_succeeds(store, monkeypatch):
     recorder = CallRecorder(store, info())
     real_add = store.add_segment
@@ -189,6 +190,7 @@ def test_a_bad_database_url_says_what_to_use(tmp_path):
         CallStore.open(f"sqlite:///{tmp_path / 'dir.db'}")
 
 
+@pytest.mark.reliability("fault", "Four programs create the database at the same moment")
 def test_programs_opening_a_new_database_at_once_do_not_collide(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     code = f"from app.store import CallStore; CallStore.open({url!r}).close()"

@@ -55,6 +55,9 @@ def interrupted_call(db_url: str) -> int:
     return call_id
 
 
+@pytest.mark.reliability(
+    "recovery", "Restart after a crash: the window offers the interrupted call"
+)
 def test_an_interrupted_call_is_offered_recovered_and_finished(
     qtbot, tmp_path, db_url, no_thread_left_running
 ):

@@ -176,6 +176,7 @@ def test_demo_call_through_the_window(qtbot, settings, tmp_path, no_thread_left_
     probe.check()
 
 
+@pytest.mark.reliability("recovery", "The window is closed in the middle of a call")
 @pytest.mark.slow
 def test_closing_mid_call_finishes_and_saves_notes(
     qtbot, settings, tmp_path, no_thread_left_running

@@ -630,6 +630,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench_search)
 
+    p = sub.add_parser(
+        "soak",
+        help="a long call replayed live: RSS per minute, memory drift, latency drift",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_soak)
+
     cli_calls.add_calls_parser(sub)
     cli_team.add_team_parser(sub)
     return parser
@@ -641,10 +649,17 @@ def cmd_bench_search(args: argparse.Namespace) -> int:
     return bench_search_main(args.rest)
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from app.soak import main as soak_main
+
+    return soak_main(args.rest)
+
+
 PASS_THROUGH = {
     "train-sentiment": cmd_train_sentiment,
     "eval-sentiment": cmd_eval_sentiment,
     "bench-search": cmd_bench_search,
+    "soak": cmd_soak,
 }
 
 
@@ -677,6 +692,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # e.g. --json into a missing folder, a full disk, no permission
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"calmline: error: {exc.strerror or exc}{where} "
+            "(check the path, its permissions and the free disk space)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

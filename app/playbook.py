@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.wording import _split as matchable_words
+
 KINDS = (
     "frustration",
     "anger",
@@ -90,6 +92,7 @@ CHECKLIST_LABELS = {
 }
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1
+MAX_DEPTH = 16  # tables and lists inside each other; a playbook needs 3
 
 
 class PlaybookError(Exception):
@@ -152,9 +155,31 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PlaybookError(f"{path}: cannot read the playbook ({exc})") from None
     try:
-        return tomllib.loads(text), text
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlaybookError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise PlaybookError(_too_deep(path)) from None
+    _check_depth(path, document)
+    return document, text
+
+
+def _too_deep(path: Path) -> str:
+    return (
+        f"{path}: tables or lists nested more than {MAX_DEPTH} deep; a playbook needs "
+        "three levels at most ([situations.KIND] key = [...])"
+    )
+
+
+def _check_depth(path: Path, document: dict[str, Any]) -> None:
+    """Refuse deep nesting here, so merging, checking and messages never recurse too far."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PlaybookError(_too_deep(path))
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -174,6 +199,7 @@ class _Checker:
         self.files = files
 
     def fail(self, table: str, key: str | None, problem: str) -> PlaybookError:
+        problem = _one_line(problem)
         for path, document, text in reversed(self.files):  # the last file that set it
             node: Any = document
             for part in table.split("."):
@@ -181,9 +207,9 @@ class _Checker:
             if isinstance(node, dict) and (key is None or key in node):
                 line = _line_of(text, table, key)
                 where = f"{path}, line {line}" if line else str(path)
-                name = f"[{table}] {key}" if key else f"[{table}]"
+                name = _one_line(f"[{table}] {key}" if key else f"[{table}]")
                 return PlaybookError(f"{where}: {name}: {problem}")
-        name = f"[{table}] {key}" if key else f"[{table}]"
+        name = _one_line(f"[{table}] {key}" if key else f"[{table}]")
         return PlaybookError(f"{self.files[-1][0]}: {name}: {problem}")
 
     def typed(self, table: str, values: Mapping[str, Any], key: str, kind: type) -> Any:
@@ -197,11 +223,33 @@ class _Checker:
         if not isinstance(value, kind):
             expected = {str: "text", int: "a whole number", float: "a number", list: "a list"}
             raise self.fail(table, key, f"expected {expected[kind]}, got {value!r}")
+        if kind is float and value != value:  # nan passes every comparison below
+            raise self.fail(table, key, "expected a number, got nan")
         if key in MOOD_KEYS and not -1 <= value <= 1:
             raise self.fail(table, key, f"a mood runs from -1 to 1, got {value!r}")
         if kind in (int, float) and key not in MOOD_KEYS and value < 0:
             raise self.fail(table, key, f"must not be negative, got {value!r}")
         return value
+
+
+def _one_line(text: str) -> str:
+    """Keys may hold newlines and other control characters; messages stay one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _matchable(check: _Checker, table: str, key: str, word: str) -> None:
+    """The coach matches whole words of a-z, 0-9 and masking characters: a word list entry
+    without any of them could never match (and used to crash the coach)."""
+    if not matchable_words(word):
+        raise check.fail(
+            table, key, f"{word!r} has no letters a-z or digits, so it can never be heard"
+        )
+
+
+def _not_a_table(check: _Checker, name: str) -> PlaybookError:
+    """``name = 5`` at the top: merging replaced the table, so the last file with it is wrong."""
+    path = next(path for path, document, _ in reversed(check.files) if name in document)
+    return PlaybookError(f"{path}: {name}: expected a [{name}] table, not a single value")
 
 
 def _strings(check: _Checker, table: str, key: str, value: Any) -> tuple[str, ...]:
@@ -257,10 +305,15 @@ def _build(check: _Checker, document: dict[str, Any]) -> Playbook:
         raise PlaybookError(f"{check.files[-1][0]}: missing situations: {', '.join(missing)}")
 
     lexicon_doc = document.get("lexicon", {})
+    if not isinstance(lexicon_doc, dict):
+        raise _not_a_table(check, "lexicon")
     lexicon = {
         name: tuple(w.lower() for w in _strings(check, "lexicon", name, lexicon_doc.get(name)))
         for name in LEXICON_LISTS
     }
+    for name, words in lexicon.items():
+        for word in words:
+            _matchable(check, "lexicon", name, word)
     jargon_doc = lexicon_doc.get("jargon", {})
     if not isinstance(jargon_doc, dict) or not jargon_doc:
         raise check.fail("lexicon", "jargon", "expected a [lexicon.jargon] table of term = plain")
@@ -268,12 +321,15 @@ def _build(check: _Checker, document: dict[str, Any]) -> Playbook:
     for term, plain in jargon_doc.items():
         if not isinstance(plain, str) or not plain.strip():
             raise check.fail("lexicon.jargon", term, "expected the plain words as text")
+        _matchable(check, "lexicon.jargon", term, term)
         jargon[term.lower()] = plain.strip()
     for key in lexicon_doc:
         if key not in (*LEXICON_LISTS, "jargon"):
             raise check.fail("lexicon", key, "unknown word list")
 
     flags_doc = document.get("flags", {})
+    if not isinstance(flags_doc, dict):
+        raise _not_a_table(check, "flags")
     flags = {key: check.typed("flags", flags_doc, key, kind_) for key, kind_ in FLAG_KEYS.items()}
     return Playbook(situations, lexicon, jargon, flags, tuple(p for p, _, _ in check.files))
 

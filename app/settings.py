@@ -82,6 +82,7 @@ class Settings:
 
 
 _SECTIONS = {"audio": AudioSettings, "rt": RTSettings, "webhook": WebhookSettings}
+MAX_RETENTION_DAYS = 36_500  # a call's audio expiry date must stay a date (year ≤ 9999)
 
 
 def _typed(path: Path, where: str, value: Any, default: Any) -> Any:
@@ -106,7 +107,7 @@ def _section(path: Path, name: str, kind: type, table: Any) -> Any:
     if unknown:
         first = sorted(unknown)[0]
         raise SettingsError(
-            f"{path}: unknown setting '{name}.{first}' (known: {', '.join(sorted(known))})"
+            f"{path}: unknown setting {f'{name}.{first}'!r} (known: {', '.join(sorted(known))})"
         )
     values = {
         key: _typed(path, f"{name}.{key}", value, getattr(defaults, key))
@@ -119,19 +120,25 @@ def load_settings(path: Path | None = None) -> Settings:
     """The settings in ``path`` (default: the user's file) over the defaults; a missing
     file means all defaults. Raises :class:`SettingsError` naming the file and the line."""
     path = path or settings_path()
-    if not path.is_file():
-        return Settings()
-    try:
+    try:  # is_file() raises, not returns False, inside a folder we may not enter
+        if not path.is_file():
+            return Settings()
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(
+            f"{path}: cannot read the settings ({exc.strerror or exc}); check its permissions"
+        ) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise SettingsError(f"{path}: not valid settings: lists nested too deeply") from None
     defaults = Settings()
     values: dict[str, Any] = {}
     known = {f.name for f in fields(Settings)}
     for key, value in data.items():
         if key not in known:
             raise SettingsError(
-                f"{path}: unknown setting '{key}' (known: {', '.join(sorted(known))})"
+                f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})"
             )
         if key in _SECTIONS:
             values[key] = _section(path, key, _SECTIONS[key], value)
@@ -142,5 +149,11 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(
             f"{path}: 'redact' has unknown kinds {sorted(unknown_kinds)}; "
             f"use some of {list(ALL_KINDS)}"
+        )
+    audio = values.get("audio")
+    if audio is not None and not 0 <= audio.retention_days <= MAX_RETENTION_DAYS:
+        raise SettingsError(
+            f"{path}: 'audio.retention_days' must be 0 to {MAX_RETENTION_DAYS} days, "
+            f"not {audio.retention_days}"
         )
     return Settings(**values)

@@ -8,6 +8,7 @@ latency an agent would see.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from audio.sides import Side
 
 BLOCK_SECONDS = 0.02
 BUFFER_SECONDS = 30.0
+READ_FRAMES = 1 << 18  # offline reads, per block (~5 s at 48 kHz)
 
 
 class AudioSource(Protocol):
@@ -116,10 +118,19 @@ class FileChannel:
 def open_audio_file(path: str | Path) -> soundfile.SoundFile:
     """Open an audio file or raise an :class:`AudioInputError` that says what is wrong."""
     path = Path(path)
-    if not path.exists():
+    try:  # exists() raises, not returns False, inside a folder we may not enter
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise AudioInputError(
+            f"cannot open {path}: {exc.strerror or exc}; check the permissions of the file "
+            "and of the folders above it"
+        ) from exc
+    if not exists:
         raise AudioInputError(f"audio file not found: {path}")
-    if path.is_dir():
+    if is_dir:
         raise AudioInputError(f"{path} is a directory; give an audio file (WAV, FLAC, OGG)")
+    if not os.access(path, os.R_OK):
+        raise AudioInputError(f"cannot read {path}: permission denied; make it readable (chmod)")
     try:
         handle = soundfile.SoundFile(str(path))
     except Exception as exc:  # LibsndfileError, RuntimeError on odd headers
@@ -130,8 +141,8 @@ def open_audio_file(path: str | Path) -> soundfile.SoundFile:
     if handle.samplerate < 4000 or handle.samplerate > 384_000:
         handle.close()
         raise AudioInputError(
-            f"{path} has an unusable sample rate of {handle.samplerate} Hz; "
-            "expected 8 000 to 192 000 Hz"
+            f"{path} has an unusable sample rate of {handle.samplerate} Hz; expected 4 000 "
+            "to 384 000 Hz (resample it: sox input.wav -r 16000 output.wav)"
         )
     if handle.frames == 0:
         handle.close()
@@ -170,7 +181,9 @@ class FileReplaySource:
         sent = 0
         try:
             with open_audio_file(self._source.path) as handle:
-                for data in handle.blocks(blocksize=block, dtype="float32", always_2d=True):
+                # Not handle.blocks(): it trusts the header's frame count and, past the real
+                # end of a file whose header lies, repeats the last block (for years).
+                while len(data := handle.read(block, dtype="float32", always_2d=True)):
                     chunk = (
                         data if self._source.channel is None else data[:, [self._source.channel]]
                     )
@@ -183,6 +196,7 @@ class FileReplaySource:
         except Exception as exc:  # a file that goes bad mid-way
             self._error = f"reading {self._source.path} failed: {exc}"
         finally:
+            self.duration = sent / self.samplerate  # what was there, not what the header said
             self.buffer.close()
 
     def start(self, clock_start: float | None = None) -> None:
@@ -240,15 +254,29 @@ def call_file_channels(
 
 
 def read_channel(source: FileChannel) -> tuple[np.ndarray, int]:
-    """The whole channel as float32 mono with its sample rate (offline analysis)."""
+    """The whole channel as float32 mono with its sample rate (offline analysis).
+
+    Read in blocks until the data ends: the header's frame count is not trusted (a damaged
+    one can claim terabytes), and only the one channel is kept in memory."""
+    parts = []
     try:
         with open_audio_file(source.path) as handle:
-            data = handle.read(dtype="float32", always_2d=True)
             rate = handle.samplerate
+            while len(data := handle.read(READ_FRAMES, dtype="float32", always_2d=True)):
+                if source.channel is None:
+                    parts.append(data.mean(axis=1, dtype=np.float32))
+                else:
+                    parts.append(np.ascontiguousarray(data[:, source.channel]))
     except AudioInputError:
         raise
+    except MemoryError as exc:
+        raise AudioInputError(
+            f"{source.path} is too long to analyse in memory; split it "
+            "(sox input.wav part.wav trim 0 3600 : newfile : restart)"
+        ) from exc
     except Exception as exc:
-        raise AudioInputError(f"reading {source.path} failed: {exc}") from exc
-    if source.channel is None:
-        return data.mean(axis=1, dtype=np.float32), rate
-    return np.ascontiguousarray(data[:, source.channel]), rate
+        raise AudioInputError(
+            f"reading {source.path} failed ({exc}): the file is damaged or cut short; "
+            "re-export it, or convert what is readable: sox input output.wav"
+        ) from exc
+    return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate

@@ -129,7 +129,9 @@ def no_thread_left_running(qapp):
     ]
     assert not leftover, f"threads left running: {leftover}"
     assert not running_qthreads, f"QThreads left running: {running_qthreads}"
-    pools = [obj for obj in gc.get_objects() if isinstance(obj, WorkerPool)]
+    from shiboken6 import isValid
+
+    pools = [obj for obj in gc.get_objects() if isinstance(obj, WorkerPool) and isValid(obj)]
     assert not [p.running_jobs() for p in pools if p.busy], "worker jobs still running"
     assert all(p.active_threads == 0 for p in pools), "worker-pool threads still running"
 

@@ -57,6 +57,12 @@ def test_meters_show_the_inputs_before_and_during_a_call(
     window.call_bar.start_button.click()
     qtbot.waitUntil(lambda: window.controller.state is CallState.LIVE, timeout=20_000)
     assert not window.controller.checking_inputs, "the call took the devices over"
+    # PortAudio's ALSA-on-PulseAudio streams deliver their first frames up to ~1.5 s after
+    # they open (slower on a busy machine): speak once the client line is really flowing.
+    qtbot.waitUntil(
+        lambda: window.controller._session.status().capture[Side.CLIENT].frames_captured > 0,
+        timeout=20_000,
+    )
     player = play(Side.CLIENT, speech, tmp_path / "client.wav")
     player.wait(timeout=30)
     qtbot.waitUntil(lambda: "anybody" in window.transcript.plain_text(), timeout=30_000)

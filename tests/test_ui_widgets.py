@@ -105,18 +105,23 @@ def test_mood_level_in_words_and_timeline_relaxing_towards_neutral(qtbot):
     assert [mood_word(v) for v in (-0.3, 0.0, 0.3)] == ["Upset", "Neutral", "Content"]
 
 
-def test_a_degraded_part_of_the_call_is_shown_without_stopping_it(qtbot, tmp_path):
+def test_a_degraded_part_of_the_call_is_shown_without_stopping_it(
+    qtbot, tmp_path, no_thread_left_running
+):
     from PySide6.QtCore import QSettings
+    from test_ui_window import close_and_wait
 
     from app.transcript import Degraded
     from ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings, tmp_path / "notes")
-    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
     window._on_event(Degraded("client mood", "client mood failed (onnxruntime: bad input)."))
     window._on_event(Degraded("client mood", "client mood failed (onnxruntime: bad input)."))
     text = window.messages.text()
     assert text.count("client mood failed") == 1 and "The call goes on" in text
     window._on_event(Committed(Segment(1, Side.CLIENT, 0.0, 1.0, "Still transcribing.")))
     assert "Still transcribing." in window.transcript.plain_text()
+    close_and_wait(qtbot, window)

@@ -65,7 +65,7 @@ def test_meters_show_the_inputs_before_and_during_a_call(
     )
     player = play(Side.CLIENT, speech, tmp_path / "client.wav")
     player.wait(timeout=30)
-    qtbot.waitUntil(lambda: "anybody" in window.transcript.plain_text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "Client:" in window.transcript.plain_text(), timeout=30_000)
     window.call_bar.start_button.click()  # Stop
     qtbot.waitUntil(lambda: window.controller.state is CallState.READY, timeout=60_000)
     qtbot.waitUntil(lambda: window.controller.checking_inputs, timeout=10_000)

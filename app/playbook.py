@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from app.wording import _split as matchable_words
+from app.wording import split_words
 
 KINDS = (
     "frustration",
@@ -240,7 +240,7 @@ def _one_line(text: str) -> str:
 def _matchable(check: _Checker, table: str, key: str, word: str) -> None:
     """The coach matches whole words of a-z, 0-9 and masking characters: a word list entry
     without any of them could never match (and used to crash the coach)."""
-    if not matchable_words(word):
+    if not split_words(word):
         raise check.fail(
             table, key, f"{word!r} has no letters a-z or digits, so it can never be heard"
         )

@@ -33,7 +33,7 @@ def forms(word: str) -> set[str]:
     return found
 
 
-def _split(text: str) -> list[str]:
+def split_words(text: str) -> list[str]:
     text = text.lower().replace("’", "'").replace("-", " ")
     return [t.strip("'") for t in _TOKEN.findall(text) if t.strip("'")]
 
@@ -51,7 +51,7 @@ class PhraseList:
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = tuple(dict.fromkeys(p.lower().strip() for p in phrases if p.strip()))
-        self._split = [(phrase, _split(phrase)) for phrase in self.phrases]
+        self._split = [(phrase, split_words(phrase)) for phrase in self.phrases]
         self._last_forms = {phrase: forms(words[-1]) for phrase, words in self._split}
 
     def find(self, words: list[str]) -> list[Match]:
@@ -72,7 +72,7 @@ class Wording:
 
     def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
         self.lists = {name: PhraseList(words) for name, words in lists.items()}
-        single = {w for lst in self.lists.values() for p in lst.phrases for w in _split(p)}
+        single = {w for lst in self.lists.values() for p in lst.phrases for w in split_words(p)}
         self._vocabulary = {form for word in single for form in forms(word)}
 
     def _unmask(self, token: str) -> str:
@@ -93,7 +93,7 @@ class Wording:
         return fits.pop() if len(fits) == 1 else body.strip(MASK_CHARACTERS)
 
     def words(self, text: str) -> list[str]:
-        return [self._unmask(token) for token in _split(text)]
+        return [self._unmask(token) for token in split_words(text)]
 
     def find(self, name: str, words: list[str]) -> list[Match]:
         return self.lists[name].find(words)

@@ -593,20 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", action="store_true", help="print where your own playbook goes")
     p.set_defaults(func=cmd_playbook)
 
-    p = sub.add_parser(
-        "train-sentiment",
-        help="train the client-sentiment model (see --help: OUTPUT_DIR, --data-dir, --seed …)",
-        add_help=False,
-    )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_train_sentiment)
-    p = sub.add_parser(
-        "eval-sentiment",
-        help="evaluate a sentiment model: TweetEval, SST-2, GoEmotions, MELD, call lines, speed",
-        add_help=False,
-    )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_eval_sentiment)
+    # Commands with their own argument parser (and --help): the rest of the line is theirs.
+    for name, (run, summary) in PASS_THROUGH.items():
+        p = sub.add_parser(name, help=summary, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=run)
 
     p = sub.add_parser("bench", help="measure speed, latency, accuracy and memory")
     p.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
@@ -621,22 +612,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-live", action="store_true", help="skip the real-time replay part")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.set_defaults(func=cmd_bench)
-
-    p = sub.add_parser(
-        "bench-search",
-        help="time full-text search over 10,000 generated calls vs a LIKE scan (--store URL)",
-        add_help=False,
-    )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench_search)
-
-    p = sub.add_parser(
-        "soak",
-        help="a long call replayed live: RSS per minute, memory drift, latency drift",
-        add_help=False,
-    )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_soak)
 
     cli_calls.add_calls_parser(sub)
     cli_team.add_team_parser(sub)
@@ -656,17 +631,26 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 
 PASS_THROUGH = {
-    "train-sentiment": cmd_train_sentiment,
-    "eval-sentiment": cmd_eval_sentiment,
-    "bench-search": cmd_bench_search,
-    "soak": cmd_soak,
+    "train-sentiment": (
+        cmd_train_sentiment,
+        "train the client-sentiment model (see --help: OUTPUT_DIR, --data-dir, --seed …)",
+    ),
+    "eval-sentiment": (
+        cmd_eval_sentiment,
+        "evaluate a sentiment model: TweetEval, SST-2, GoEmotions, MELD, call lines, speed",
+    ),
+    "bench-search": (
+        cmd_bench_search,
+        "time full-text search over 10,000 generated calls vs a LIKE scan (--store URL)",
+    ),
+    "soak": (cmd_soak, "a long call replayed live: RSS per minute, memory drift, latency drift"),
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASS_THROUGH:  # their own argument parsers (and --help)
-        return PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
+        return PASS_THROUGH[argv[0]][0](argparse.Namespace(rest=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

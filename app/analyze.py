@@ -48,6 +48,15 @@ class CallResult:
     notes: list[IncidentNote] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)  # items the coach heard done
 
+    @property
+    def input_errors(self) -> dict[str, str]:
+        """Sides whose audio stopped early (read error), with the reason."""
+        return {
+            side: part["error"]
+            for side, part in self.capture.items()
+            if isinstance(part, dict) and part.get("error")
+        }
+
     def to_record(self, info: CallInfo) -> CallRecord:
         """The analysed recording as a stored call, exactly like a live one."""
         ended = info.ended_at or info.started_at + timedelta(seconds=self.duration_s)
@@ -262,6 +271,9 @@ def analyze_realtime(
         }
         for side, src in sources.items()
     }
+    for side, error in session.status().errors.items():  # a file that went bad mid-way
+        capture[side.value]["error"] = error
+        capture[side.value]["stopped_at_s"] = round(sources[side].duration, 2)
     capture["backlog_max_s"] = round(session.max_backlog_seconds, 2)
     duration = max(src.duration for src in sources.values())
     return collector.result(

@@ -262,7 +262,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         timeline += [(c.t, 1, c) for c in result.cues] + [(f.t, 2, f) for f in result.flags]
         for _, _, event in sorted(timeline, key=lambda item: item[:2]):
             printer(event)
-    return 0
+    for side, error in result.input_errors.items():
+        kept = "saved and printed" if store is not None else "printed"
+        stopped = result.capture[side].get("stopped_at_s", 0.0)
+        print(
+            f"calmline: error: the {side} audio stopped at {stopped:.1f} s: {error}. "
+            f"The transcript up to there was {kept}; repair or re-export the file and run again.",
+            file=sys.stderr,
+        )
+    return 2 if result.input_errors else 0
 
 
 def _both(*listeners: Any) -> Any:

@@ -127,3 +127,37 @@ def test_a_call_killed_mid_way_keeps_what_was_said_and_is_recovered(
     assert record["segments"][0]["speaker"] == "agent"
     reliability_note(f"{seen} lines seen committed before the kill; "
                      f"{len(record['segments'])} kept and recovered; 0 lost")  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.reliability("input", "A call file that goes bad mid-replay (`analyze --realtime`)")
+def test_a_file_that_goes_bad_mid_replay_keeps_the_start_and_exits_2(
+    tmp_path, isolated, reliability_note
+):
+    """A FLAC whose middle is overwritten makes libsndfile lose sync part-way: the replay
+    must not pass for a whole call (exit 0), and what was heard before is saved."""
+    damaged = tmp_path / "damaged.flac"
+    data = bytearray(DEMO_CALL.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 40_000] = bytes((i * 97 + 13) % 251 for i in range(40_000))
+    damaged.write_bytes(data)
+
+    run = calmline("analyze", str(damaged), "--realtime", "--pace", "8", "--save",
+                   "--json", "-", env=isolated)  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    problem = [line for line in run.stderr.splitlines() if line.startswith("calmline: error:")]
+    assert len(problem) == 2  # both channels live in the one damaged file
+    assert "audio stopped at" in problem[0] and "re-export" in problem[0]
+    result = json.loads(run.stdout[run.stdout.index("{") :])
+    stopped = min(part["stopped_at_s"] for part in result["capture"].values()
+                  if isinstance(part, dict))  # fmt: skip
+    assert 20 < stopped < 90
+    assert result["segments"] and max(s["end"] for s in result["segments"]) <= stopped + 1
+
+    listed = json.loads(calmline("calls", "list", "--json", env=isolated).stdout)
+    assert len(listed) == 1 and listed[0]["segments"] == len(result["segments"])
+    reliability_note(
+        f"stopped at {stopped:.1f} s of 102 s; exit 2 with one line per side; "
+        f"{len(result['segments'])} segments before the damage printed and saved"
+    )

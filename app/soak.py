@@ -18,6 +18,12 @@ Every ``report_every_s`` seconds of wall time it records the process's resident 
   first. The windows are 10 minutes, or 20 % of the run when that is shorter (runs under
   50 minutes), and the report says which.
 
+``pace`` > 1 replays the call faster than real time (``--pace 4``: an hour of call in 15
+minutes), to look for memory growth sooner. Readings are still taken every
+``report_every_s`` of wall time; the report says the pace and each reading's call time. The
+latency verdict only means something at pace 1: faster, the decoder competes with a call
+that arrives quicker than anyone speaks.
+
 The soak is a benchmark: ``main`` exits 0 when the run completed, whatever the verdicts.
 """
 
@@ -67,6 +73,7 @@ class RssSample:
     backlog_s: float  # speech waiting to be decoded at that moment
     unsaved: int  # store writes still queued at that moment
     load1: float  # the machine's 1-minute load average (it is shared)
+    call_s: float | None = None  # call time replayed by then (t_s × pace); None: = t_s
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class MinuteRow:
     p95_s: float | None
     backlog_s: float
     load1: float
+    call_s: float | None = None  # call time at the reading (differs from until_s at pace ≠ 1)
 
 
 def latency_window(duration_s: float) -> tuple[float, str]:
@@ -112,6 +120,7 @@ class SoakReport:
     threads: int
     store: str
     report_every_s: float
+    pace: float = 1.0  # call seconds replayed per wall second; latency verdicts need 1
     rss_start_mb: float = 0.0  # models loaded and warmed up, before the call starts
     samples: list[RssSample] = field(default_factory=list)
     latencies: list[LatencyPoint] = field(default_factory=list)
@@ -183,8 +192,11 @@ class SoakReport:
 
     @property
     def latency_ok(self) -> bool | None:
+        """The latency verdict; None (not judged) unless the call was replayed at pace 1."""
         ratio = self.p95_ratio
-        return None if ratio is None else ratio <= TARGET_P95_RATIO
+        if ratio is None or self.pace != 1.0:
+            return None
+        return ratio <= TARGET_P95_RATIO
 
     def minute_rows(self) -> list[MinuteRow]:
         """One row per reading: segments committed since the previous reading, their
@@ -202,6 +214,7 @@ class SoakReport:
                     _percentile(latencies, 95),
                     sample.backlog_s,
                     sample.load1,
+                    sample.call_s,
                 )
             )
             previous = sample.t_s
@@ -225,6 +238,7 @@ class SoakReport:
                 "p95_ratio": self.p95_ratio,
                 "p95_ratio_target": TARGET_P95_RATIO,
                 "latency_ok": self.latency_ok,
+                "latency_judged": self.pace == 1.0,
             },
             minutes_table=[asdict(row) for row in self.minute_rows()],
         )
@@ -242,17 +256,30 @@ def _verdict(ok: bool | None) -> str:
 
 def format_report(report: SoakReport) -> str:
     cores = os.cpu_count()
+    paced = report.pace != 1.0
+    pace = "real-time pace" if not paced else f"pace {report.pace:g} (× real time)"
     lines = [
         f"Calmline soak — {report.duration_s / 60:.1f} min two-sided call replayed live at "
-        f"real-time pace; {report.model}, {report.threads} threads, {cores} CPU(s) visible",
+        f"{pace}; {report.model}, {report.threads} threads, {cores} CPU(s) visible",
         f"store: {report.store}",
+    ]
+    if paced:
+        lines.append(
+            f"pace {report.pace:g}: for memory only — the latency verdict means something only "
+            "at pace 1 (minutes below are wall time; 'call min' is the call time replayed)"
+        )
+    lines += [
         "",
-        f"{'min':>5} {'RSS MB':>7} {'segments':>8} {'p50 s':>6} {'p95 s':>6} "
-        f"{'backlog s':>9} {'load':>5}",
+        f"{'min':>5} {'call min ' if paced else ''}{'RSS MB':>7} {'segments':>8} "
+        f"{'p50 s':>6} {'p95 s':>6} {'backlog s':>9} {'load':>5}",
     ]
     for row in report.minute_rows():
+        call = ""
+        if paced:
+            call_s = row.call_s if row.call_s is not None else row.until_s * report.pace
+            call = f"{call_s / 60:>9.1f} "
         lines.append(
-            f"{row.until_s / 60:>5.1f} {row.rss_mb:>7.1f} {row.segments:>8} "
+            f"{row.until_s / 60:>5.1f} {call}{row.rss_mb:>7.1f} {row.segments:>8} "
             f"{_num(row.p50_s, '.2f', 6)} {_num(row.p95_s, '.2f', 6)} "
             f"{row.backlog_s:>9.1f} {row.load1:>5.2f}"
         )
@@ -291,6 +318,11 @@ def format_report(report: SoakReport) -> str:
         f"target ≤ {TARGET_P95_RATIO:.2f}   {_verdict(report.latency_ok)}"
     )
     lines.append(f"                 windows: {rule}")
+    if paced:
+        lines.append(
+            f"                 not judged: pace {report.pace:g}; latency verdicts only mean "
+            "something at pace 1"
+        )
     for error in report.errors:
         lines.append(f"  source error: {error}")
     if report.interrupted:
@@ -405,10 +437,12 @@ def run_soak(
     report_every_s: float = 60.0,
     store_url: str | None = None,
     progress: Callable[[str], None] = print,
+    pace: float = 1.0,
 ) -> SoakReport:
-    """Replay a ``minutes``-long two-sided call through the live path at real-time pace and
-    measure memory and latency over it. Raises :class:`SoakError` when the data is missing;
-    Ctrl-C stops the call early and returns what was measured (``interrupted`` True)."""
+    """Replay a ``minutes``-long two-sided call through the live path at ``pace`` × real time
+    (1: real time) and measure memory and latency over it. Raises :class:`SoakError` when the
+    data is missing; Ctrl-C stops the call early and returns what was measured
+    (``interrupted`` True)."""
     from app.analyze import call_stages
     from app.playbook import load_playbook
     from app.records import CallInfo
@@ -424,6 +458,8 @@ def run_soak(
         raise SoakError("--minutes must be positive")
     if report_every_s <= 0:
         raise SoakError("the report interval must be positive")
+    if not (pace > 0 and np.isfinite(pace)):
+        raise SoakError("--pace must be a positive number (1 = real time)")
     call_pair(data)  # fail before loading anything
     with tempfile.TemporaryDirectory(prefix="calmline-soak-") as scratch:
         folder = Path(scratch)
@@ -440,7 +476,7 @@ def run_soak(
         sentiment.classify(["thanks, that fixed it"])
 
         channels = call_file_channels(agent_file=agent, client_file=client)
-        sources = {side: FileReplaySource(side, ch, pace=1.0) for side, ch in channels.items()}
+        sources = {side: FileReplaySource(side, ch, pace=pace) for side, ch in channels.items()}
         duration = max(src.duration for src in sources.values())
         store = CallStore.open(store_url or f"sqlite:///{folder / 'soak.db'}")
         try:
@@ -461,11 +497,12 @@ def run_soak(
                 threads=engine.threads,
                 store=store.where,
                 report_every_s=report_every_s,
+                pace=pace,
             )
             try:
                 listener = _Listener(recorder)
                 session = CallSession.create(
-                    sources, engine, listener, stages=call_stages(sentiment, playbook)
+                    sources, engine, listener, stages=call_stages(sentiment, playbook), pace=pace
                 )
                 _replay(session, sources, recorder, listener, report, progress)
             finally:
@@ -498,11 +535,13 @@ def _replay(
             backlog_s=session.status().backlog_seconds,
             unsaved=recorder.unsaved,
             load1=_load1(),
+            call_s=min(t * report.pace, report.duration_s),
         )
         report.samples.append(reading)
         p95 = _percentile(last_minute, 95)
+        call = "" if report.pace == 1.0 else f" (call {reading.call_s / 60:5.1f} min)"
         progress(
-            f"soak: {t / 60:5.1f} min  RSS {reading.rss_mb:6.1f} MB  segments {segments:5}  "
+            f"soak: {t / 60:5.1f} min{call}  RSS {reading.rss_mb:6.1f} MB  segments {segments:5}  "
             f"p95 last minute {'-' if p95 is None else f'{p95:.2f} s'}  "
             f"backlog {reading.backlog_s:.1f} s  queued writes {reading.unsaved}  "
             f"load {reading.load1:.2f}"
@@ -514,7 +553,7 @@ def _replay(
     session.start()
     try:
         tick = 1
-        while tick * every < report.duration_s - 1e-6:
+        while tick * every * report.pace < report.duration_s - 1e-6:
             if session.wait(max(0.0, started + tick * every - time.monotonic())):
                 break  # the call ended (or the pipeline failed) before the tick
             sample(time.monotonic() - started)
@@ -538,7 +577,7 @@ def _replay(
     report.max_backlog_s = session.max_backlog_seconds
     report.errors = [str(e) for e in session.status().errors.values()]
     if report.interrupted:  # measure against the part of the call that was replayed
-        report.duration_s = min(report.duration_s, wall)
+        report.duration_s = min(report.duration_s, wall * report.pace)
     if session.failure is not None:
         raise session.failure
 
@@ -549,6 +588,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="calmline soak",
         description="Replay a long two-sided call through the live path at real-time pace and "
         "report memory (RSS per minute, drift) and latency drift (p95 last vs first window).",
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        help="replay speed, × real time (default 1); above 1 for memory investigation only: "
+        "the latency verdict is judged only at pace 1",
     )
     parser.add_argument("--minutes", type=float, default=60.0, help="call length (default 60)")
     parser.add_argument(
@@ -585,6 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report_every_s=args.report_every,
             store_url=args.store,
             progress=log,
+            pace=args.pace,
         )
     except (SoakError, ModelError, StoreError, AudioInputError) as exc:
         print(f"calmline soak: error: {exc}", file=sys.stderr)

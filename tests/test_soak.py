@@ -152,3 +152,54 @@ def test_five_minute_soak_through_the_live_path(shared_data, reliability_note):
         f"RSS drift {report.rss_drift_mb:+.1f} MB; latency p95 first {report.p95_first:.2f} s, "
         f"last {report.p95_last:.2f} s; {report.frames_dropped} frames dropped"
     )
+
+
+def test_pace_reaches_the_run_and_the_report_says_latency_is_not_judged(
+    monkeypatch, tmp_path, capsys
+):
+    import app.soak as soak
+
+    seen = {}
+
+    def fake_run(minutes, data, **kwargs):
+        seen.update(kwargs, minutes=minutes)
+        report = _report(300, [500.0, 505.0], [(5.0, 1.0), (250.0, 3.0)])
+        report.pace = kwargs["pace"]
+        return report
+
+    monkeypatch.setattr(soak, "run_soak", fake_run)
+    out = tmp_path / "soak.json"
+    assert main(["--minutes", "5", "--pace", "4", "--json", str(out)]) == 0
+    assert seen["pace"] == 4.0 and seen["minutes"] == 5.0
+    text = capsys.readouterr().out
+    assert "pace 4 (× real time)" in text and "call min" in text
+    assert "latency verdicts only mean something at pace 1" in text
+    assert "MISS" not in text  # a 3× slower last window is not judged at pace 4
+    data = json.loads(out.read_text())
+    assert data["pace"] == 4.0
+    assert data["checks"]["latency_ok"] is None and data["checks"]["latency_judged"] is False
+    assert data["checks"]["rss_ok"] is True  # memory is still judged
+
+    assert main(["--minutes", "5"]) == 0
+    assert seen["pace"] == 1.0  # the default: real time
+    text = capsys.readouterr().out
+    assert "real-time pace" in text and "call min" not in text and "MISS" in text
+
+
+@pytest.mark.parametrize("pace", ["0", "-2", "nan"])
+def test_a_pace_that_is_not_positive_exits_2(pace, tmp_path, capsys):
+    assert main(["--minutes", "1", "--pace", pace, "--data", str(tmp_path)]) == 2
+    assert "--pace must be a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_paced_soak_replays_the_call_faster(shared_data):
+    report = run_soak(2, shared_data, threads=2, report_every_s=10, pace=4, progress=print)
+    print("\n" + format_report(report))
+
+    assert report.completed and report.pace == 4
+    assert report.wall_s < 0.5 * report.duration_s  # 2 minutes of call in well under one
+    assert report.samples[-1].call_s == pytest.approx(report.duration_s)
+    assert report.samples[0].call_s == pytest.approx(4 * report.samples[0].t_s)
+    assert report.segments > 10 and report.latency_ok is None

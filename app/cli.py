@@ -23,7 +23,7 @@ from app.coach import Cue, Flag, IncidentNote
 from app.mood import MoodUpdate
 from app.settings import Settings, SettingsError, load_settings
 from app.store.db import StoreError
-from app.transcript import Committed, Degraded, Partial
+from app.transcript import Committed, Degraded, InputLost, InputRestored, Partial
 from audio.errors import AudioInputError
 from audio.sides import Side
 from models.errors import ModelError
@@ -97,7 +97,7 @@ class TranscriptPrinter:
             elif isinstance(event, IncidentNote):
                 self._clear()
                 print(f"{'':11}   note: {event.text}", file=self.stream, flush=True)
-            elif isinstance(event, Degraded):
+            elif isinstance(event, Degraded | InputLost | InputRestored):
                 self._clear()
                 print(f"calmline: {event.message}", file=sys.stderr, flush=True)
             elif isinstance(event, Partial) and self.interactive:

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.mood import MoodUpdate, SentimentScorer
 from app.playbook import CHECKLIST, Playbook, Situation
-from app.transcript import Committed, Partial, Segment
+from app.transcript import Committed, InputLost, InputRestored, Partial, Segment
 from app.wording import Wording
 from audio.sides import Side
 
@@ -137,6 +137,7 @@ class Coach:
         self._last_speech_at = 0.0
         self._hold_at: float | None = None
         self._silence_cued = False
+        self._inputs_lost: set[Side] = set()  # a lost line's silence is not the client's
         self._agent_rates: list[float] = []
         self._flagged_manager = False
         self.checklist: dict[str, float] = {}  # item → call time it was ticked
@@ -164,6 +165,11 @@ class Coach:
             elif isinstance(event, Partial) and event.text:
                 self._last_speech_at = max(self._last_speech_at, self._now)
                 self._silence_cued = False
+            elif isinstance(event, InputLost):
+                self._inputs_lost.add(event.speaker)
+            elif isinstance(event, InputRestored):
+                self._inputs_lost.discard(event.speaker)
+                self._last_speech_at = max(self._last_speech_at, event.t)  # silence restarts
         return out
 
     def tick(self, now: float) -> list[Any]:
@@ -369,7 +375,7 @@ class Coach:
         return detected
 
     def _check_silence(self) -> list[Any]:
-        if self._silence_cued or self._last_speech_at <= 0:
+        if self._silence_cued or self._last_speech_at <= 0 or self._inputs_lost:
             return []
         silence = self.playbook["long_silence"]
         quiet = self._now - self._last_speech_at

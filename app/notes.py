@@ -63,7 +63,7 @@ class KeyMoment:
     """Something worth a line in the ticket: a cue, a flag, an incident note, a phrase used."""
 
     t: float
-    kind: str  # "cue" | "flag" | "incident" | "phrase"
+    kind: str  # "cue" | "flag" | "incident" | "phrase" | "input" (a line lost or back)
     text: str
 
     def line(self, quote: Callable[[str], str] = str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.live import Decoder, DecodeStats, LiveSettings, LiveTranscriber
-from app.transcript import Committed, Stage, run_stages
+from app.transcript import Committed, InputLost, InputRestored, Stage, run_stages
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
 from audio.sides import Side
@@ -66,6 +66,8 @@ class CallSession:
         self.failure: BaseException | None = None
         self.max_backlog_seconds = 0.0
         self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._input_changes = dict.fromkeys(sources, 0)
+        self._lost_since: dict[Side, float] = {}
 
     @classmethod
     def create(
@@ -205,6 +207,22 @@ class CallSession:
                     if cleared is not None:
                         self._deliver([cleared])
 
+    def _watch_inputs(self) -> None:
+        """Tell the listeners once about each live input that was lost or came back."""
+        for side, source in self._sources.items():
+            health = getattr(source, "health", None)  # live devices have one; files don't
+            if health is None or health.changes == self._input_changes[side]:
+                continue
+            self._input_changes[side] = health.changes
+            t = self.call_time()
+            if health.lost is not None:
+                self._lost_since[side] = health.since
+                event: Any = InputLost(side, t, source.description, health.lost)
+            else:
+                away = health.since - self._lost_since.pop(side, health.since)
+                event = InputRestored(side, t, source.description, away)
+            self._emit([event])
+
     def _tick(self) -> None:
         """Let time-driven stages (the coach: silences, cue expiry) see the call clock."""
         now = self.call_time()
@@ -228,6 +246,7 @@ class CallSession:
                 backlog = self._transcriber.backlog_seconds
                 self.max_backlog_seconds = max(self.max_backlog_seconds, backlog)
                 self._handle_requests()
+                self._watch_inputs()
                 self._tick()
                 events = self._transcriber.step(allow_interim=not self._stopping.is_set())
                 self._emit(events)

@@ -68,7 +68,43 @@ class Degraded:
     message: str  # what happened and what it means for the agent
 
 
-Event = Committed | Partial | Discarded | Degraded
+@dataclass(frozen=True)
+class InputLost:
+    """A live input stopped delivering (unplugged, removed by the sound server). Its side
+    gets silence until the device is back; the other side goes on."""
+
+    speaker: Side
+    t: float  # call time
+    device: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        other = "agent" if self.speaker is Side.CLIENT else "client"
+        what = "client line" if self.speaker is Side.CLIENT else "agent microphone"
+        return (
+            f"The {what} is lost ({self.device}): {self.reason}. Check the headset or "
+            f"cable, or the softphone's audio output; Calmline reconnects by itself when "
+            f"it is back. The {other} side keeps transcribing."
+        )
+
+
+@dataclass(frozen=True)
+class InputRestored:
+    """A lost input delivers again."""
+
+    speaker: Side
+    t: float
+    device: str
+    after_s: float  # how long it was away
+
+    @property
+    def message(self) -> str:
+        what = "client line" if self.speaker is Side.CLIENT else "agent microphone"
+        return f"The {what} is back after {self.after_s:.0f} s ({self.device})."
+
+
+Event = Committed | Partial | Discarded | Degraded | InputLost | InputRestored
 
 # A stage of the call pipeline after transcription (sentiment, coach): takes the events of
 # one step and returns them, possibly changed, with its own events added.

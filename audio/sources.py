@@ -8,9 +8,11 @@ latency an agent would see.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +23,10 @@ import soundfile
 from audio.buffer import CaptureBuffer, CaptureStats
 from audio.devices import _sounddevice, find_input_device
 from audio.errors import AudioInputError
+from audio.pulse import PulseRoutes, follows_default
 from audio.sides import Side
+
+log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
 BUFFER_SECONDS = 30.0
@@ -49,10 +54,42 @@ class AudioSource(Protocol):
     def stats(self) -> CaptureStats: ...
 
 
-class DeviceSource:
-    """One input device through a sounddevice ``InputStream``."""
+@dataclass(frozen=True)
+class InputHealth:
+    """Whether a live input is delivering. ``changes`` counts every loss and return, so a
+    reader polling it sees each one once."""
 
-    def __init__(self, side: Side, device: str | int, sd: Any = None, channels: int = 1) -> None:
+    lost: str | None  # why the input is lost; None while it delivers
+    changes: int
+    since: float  # monotonic time of the last change
+
+
+# A live input is watched every WATCH_SECONDS. It is lost when PortAudio ends its stream,
+# when no block arrives for STALL_SECONDS (a device that hangs), or when the sound server
+# removes its source (PulseAudio/PipeWire would silently move the stream to another mic).
+WATCH_SECONDS = 0.1
+STALL_SECONDS = 2.0
+STARTUP_SECONDS = 5.0  # PulseAudio's ALSA plugin can take 2 s to deliver the first block
+RETRY_SECONDS = 1.0
+_opening = threading.Lock()  # one stream opening at a time, so each one can find its route
+
+
+class DeviceSource:
+    """One input device through a sounddevice ``InputStream``, watched while the call runs.
+
+    A lost device does not end the call: its side gets silence at real-time pace (so what
+    was being said is committed and both sides stay on one clock), and the device is
+    reopened every ``RETRY_SECONDS`` until it is back.
+    """
+
+    def __init__(
+        self,
+        side: Side,
+        device: str | int,
+        sd: Any = None,
+        channels: int = 1,
+        routes: Callable[[], PulseRoutes | None] = PulseRoutes.connect,
+    ) -> None:
         self._sd = sd or _sounddevice()
         info = find_input_device(device, self._sd)
         self.side = side
@@ -61,41 +98,50 @@ class DeviceSource:
         self.channels = max(1, min(channels, info.channels))
         self.buffer = CaptureBuffer(self.samplerate, BUFFER_SECONDS)
         self.description = f"device {info.index}: {info.name}"
+        self._connect_routes = routes
+        self._routes: PulseRoutes | None = None
+        self._source_name: str | None = None  # the sound-server source we record from
         self._stream: Any = None
-        self._error: str | None = None
+        self._stream_ended = False
+        self._last_block_at = 0.0
+        self._opened_at = 0.0
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._lost: str | None = None
+        self._changes = 0
+        self._since = time.monotonic()
+        self._silence_until = 0.0
+        self._next_retry = 0.0
 
+    # -- the PortAudio callbacks -----------------------------------------------------------
     def _on_block(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self._last_block_at = time.monotonic()
         self.buffer.push(indata, overflowed=bool(status and status.input_overflow))
 
     def _on_finished(self) -> None:
-        if self._stream is not None and self._stream.active is False and not self.buffer.closed:
-            self._error = f"{self.side.value} input stopped unexpectedly ({self.description})"
-        self.buffer.close()
+        self._stream_ended = True  # the watcher decides whether that was asked for
 
+    # -- control -----------------------------------------------------------------------------
     def start(self, clock_start: float | None = None) -> None:
+        if not follows_default(self.device.name):
+            self._routes = self._connect_routes()
         try:
-            self._stream = self._sd.InputStream(
-                device=self.device.index,
-                samplerate=self.samplerate,
-                channels=self.channels,
-                dtype="float32",
-                blocksize=int(self.samplerate * BLOCK_SECONDS),
-                callback=self._on_block,
-                finished_callback=self._on_finished,
-            )
-            self._stream.start()
-        except Exception as exc:  # PortAudioError and friends
-            raise AudioInputError(
-                f"cannot open the {self.side.value} input ({self.description}): {exc}. "
-                "Check that the device is plugged in and not used exclusively by another program."
-            ) from exc
+            self._open()
+        except AudioInputError:
+            self._close_routes()
+            raise
+        self._watcher = threading.Thread(
+            target=self._watch, name=f"input-watch-{self.side.value}", daemon=True
+        )
+        self._watcher.start()
 
     def stop(self) -> None:
-        stream, self._stream = self._stream, None
+        self._stopping.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join()
+        self._close_stream()
+        self._close_routes()
         self.buffer.close()
-        if stream is not None:
-            stream.stop()
-            stream.close()
 
     @property
     def finished(self) -> bool:
@@ -103,10 +149,161 @@ class DeviceSource:
 
     @property
     def error(self) -> str | None:
-        return self._error
+        """Why the input was lost, if it still was when the call ended."""
+        if self._lost is None:
+            return None
+        return f"{self.side.value} input lost ({self.description}): {self._lost}"
+
+    @property
+    def health(self) -> InputHealth:
+        return InputHealth(self._lost, self._changes, self._since)
 
     def stats(self) -> CaptureStats:
         return self.buffer.stats()
+
+    # -- opening and closing ---------------------------------------------------------------
+    def _open(self) -> None:
+        with _opening:
+            before = self._our_streams()
+            try:
+                stream = self._sd.InputStream(
+                    device=self.device.index,
+                    samplerate=self.samplerate,
+                    channels=self.channels,
+                    dtype="float32",
+                    blocksize=int(self.samplerate * BLOCK_SECONDS),
+                    callback=self._on_block,
+                    finished_callback=self._on_finished,
+                )
+                self._stream_ended = False
+                self._last_block_at = 0.0  # set by the first block
+                self._opened_at = time.monotonic()
+                stream.start()
+            except Exception as exc:  # PortAudioError and friends
+                raise AudioInputError(
+                    f"cannot open the {self.side.value} input ({self.description}): {exc}. "
+                    "Check that the device is plugged in and not used exclusively by another "
+                    "program."
+                ) from exc
+            self._stream = stream
+            source = self._find_source(before)
+        if self._source_name is None:
+            self._source_name = source
+        elif source is not None and source != self._source_name:
+            self._close_stream()  # the server put us on another microphone: not ours
+            raise AudioInputError(f"{self._source_name} is not back yet (opened {source})")
+
+    def _our_streams(self) -> dict[int, str]:
+        if self._routes is None:
+            return {}
+        try:
+            return self._routes.our_streams()
+        except Exception:  # the server went away: watch with PortAudio's signals only
+            log.warning("lost the sound-server connection; inputs are watched by PortAudio only")
+            self._close_routes()
+            return {}
+
+    def _find_source(self, before: dict[int, str]) -> str | None:
+        """The source our new stream records from: the stream of this process that was not
+        there before the open (it can take a moment to show up)."""
+        deadline = time.monotonic() + 1.0
+        while self._routes is not None:
+            new = {i: name for i, name in self._our_streams().items() if i not in before}
+            if new:
+                return next(iter(new.values()))
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+        return None
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:  # a stream whose device vanished may fail to close
+            log.debug("closing the %s input failed", self.side.value, exc_info=True)
+
+    def _close_routes(self) -> None:
+        routes, self._routes = self._routes, None
+        if routes is not None:
+            routes.close()
+
+    # -- the watcher thread ------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._stopping.wait(WATCH_SECONDS):
+            if self._lost is None:
+                reason = self._why_lost()
+                if reason is not None:
+                    self._lose(reason)
+                continue
+            self._fill_silence()
+            if self._stream is None:
+                if time.monotonic() >= self._next_retry:
+                    self._try_reopen()
+            elif self._last_block_at:  # reopened, and audio flows again
+                self._restored()
+            elif time.monotonic() - self._opened_at > STARTUP_SECONDS:
+                self._close_stream()  # opened but silent: try again
+
+    def _why_lost(self) -> str | None:
+        if self._stream_ended:
+            return "the device stopped delivering audio (unplugged or switched off?)"
+        now = time.monotonic()
+        if not self._last_block_at:
+            if now - self._opened_at > STARTUP_SECONDS:
+                return f"the device delivered no audio in {STARTUP_SECONDS:.0f} s"
+        elif now - self._last_block_at > STALL_SECONDS:
+            return f"no audio from the device for {now - self._last_block_at:.0f} s"
+        if not self._source_present():
+            return f"the sound server no longer has {self._source_name} (unplugged?)"
+        return None
+
+    def _source_present(self) -> bool:
+        """False only when the sound server says our source is gone."""
+        if self._routes is None or not self._source_name:
+            return True
+        try:
+            return self._source_name in self._routes.sources()
+        except Exception:
+            log.warning("lost the sound-server connection; inputs are watched by PortAudio only")
+            self._close_routes()
+            return True
+
+    def _lose(self, reason: str) -> None:
+        self._close_stream()  # never keep recording from whatever the server moved us to
+        now = time.monotonic()
+        log.warning("%s input lost (%s): %s", self.side.value, self.description, reason)
+        self._lost, self._since, self._changes = reason, now, self._changes + 1
+        self._silence_until = now
+        self._next_retry = now + RETRY_SECONDS
+
+    def _fill_silence(self) -> None:
+        """The lost side gets silence for the time it is away: what was being said is
+        committed by the voice detector, and the call clock stays shared."""
+        now = time.monotonic()
+        frames = int((now - self._silence_until) * self.samplerate)
+        if frames > 0:
+            self.buffer.push(np.zeros((frames, self.channels), dtype=np.float32))
+            self._silence_until += frames / self.samplerate
+
+    def _try_reopen(self) -> None:
+        self._next_retry = time.monotonic() + RETRY_SECONDS
+        if self._routes is None and not follows_default(self.device.name):
+            self._routes = self._connect_routes()
+        if not self._source_present():
+            return  # not back: don't make PortAudio print its failure every second
+        try:
+            self._open()
+        except AudioInputError as exc:
+            log.debug("%s input not back yet: %s", self.side.value, exc)
+
+    def _restored(self) -> None:
+        now = time.monotonic()
+        log.warning("%s input is back after %.1f s", self.side.value, now - self._since)
+        self._lost, self._since, self._changes = None, now, self._changes + 1
 
 
 @dataclass(frozen=True)

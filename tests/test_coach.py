@@ -307,3 +307,18 @@ def test_an_apology_after_a_calm_stretch_is_not_anger(playbook):
     call.client("Thanks, that would be great.", positive=0.98, negative=0.0)
     call.client("Thank you, I appreciate it.", positive=0.99, negative=0.0, gap=20)
     assert kinds(call.client("Sorry for grumbling earlier.", negative=0.93)) == []
+
+
+def test_a_lost_line_is_not_a_silence_to_fill(playbook):
+    from app.transcript import InputLost, InputRestored
+
+    call = Call(playbook)
+    call.agent("Let me check your account.")
+    ended = call.coach._now
+    call.coach([InputLost(Side.CLIENT, ended + 1, "device 2: headset", "unplugged")])
+    assert not [e for e in call.wait_until(ended + 60) if isinstance(e, Cue)]
+    call.coach([InputRestored(Side.CLIENT, ended + 60, "device 2: headset", 59.0)])
+    quiet = playbook["long_silence"].setting("after_any_s")
+    assert not [e for e in call.wait_until(ended + 60 + quiet - 1) if isinstance(e, Cue)]
+    cues = [e for e in call.wait_until(ended + 60 + quiet + 1) if isinstance(e, Cue)]
+    assert [c.kind for c in cues] == ["long_silence"]  # counted again from the return

@@ -125,3 +125,31 @@ def test_a_degraded_part_of_the_call_is_shown_without_stopping_it(
     window._on_event(Committed(Segment(1, Side.CLIENT, 0.0, 1.0, "Still transcribing.")))
     assert "Still transcribing." in window.transcript.plain_text()
     close_and_wait(qtbot, window)
+
+
+def test_a_lost_line_is_shown_as_an_error_noted_and_cleared_when_back(
+    qtbot, tmp_path, no_thread_left_running, monkeypatch
+):
+    from PySide6.QtCore import QSettings
+    from test_ui_window import close_and_wait
+
+    import ui.main_window
+    from app.transcript import InputLost, InputRestored
+    from ui.main_window import MainWindow
+
+    monkeypatch.setattr(ui.main_window, "RESTORED_SHOWN_MS", 200)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, tmp_path / "notes")
+    window.show()
+    qtbot.waitExposed(window)
+    window._on_event(InputLost(Side.CLIENT, 42.0, "device 2: USB headset", "unplugged"))
+    assert "The client line is lost (device 2: USB headset)" in window.messages.text()
+    assert "The agent side keeps transcribing." in window.messages.text()
+    assert window.theme.error_background in window.messages.label.styleSheet()
+    window._on_event(InputRestored(Side.CLIENT, 55.0, "device 2: USB headset", 13.0))
+    assert window.messages.text() == "The client line is back after 13 s (device 2: USB headset)."
+    qtbot.waitUntil(lambda: window.messages.text() == "", timeout=3000)
+    lines = [m.line() for m in window.notes.moments]
+    assert lines == ["[00:42] input — Client line lost: unplugged",
+                     "[00:55] input — Client line back after 13 s"]  # fmt: skip
+    close_and_wait(qtbot, window)

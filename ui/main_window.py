@@ -29,7 +29,7 @@ from app.session import SessionStatus
 from app.settings import Settings
 from app.store import CallSummary
 from app.store.sync import SyncResult
-from app.transcript import Committed, Degraded, Partial, Segment
+from app.transcript import Committed, Degraded, InputLost, InputRestored, Partial, Segment
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.call_controller import (
@@ -56,6 +56,7 @@ from ui.workers import WorkerPool
 DEFAULT_SIZE = (460, 820)
 MINIMUM_SIZE = (380, 600)
 SPLITTER_SIZES = [160, 320, 160]  # mood, transcript, notes (scaled to the space there is)
+RESTORED_SHOWN_MS = 8000  # "the line is back" needs no action: it fades after a while
 
 
 class MainWindow(QMainWindow):
@@ -540,6 +541,25 @@ class MainWindow(QMainWindow):
                 f"{event.message} The call goes on with what still works.",
                 "warning",
             )
+        elif isinstance(event, InputLost | InputRestored):
+            self._on_input_change(event)
+
+    def _on_input_change(self, event: InputLost | InputRestored) -> None:
+        key = f"input-{event.speaker.value}"
+        what = "Client line" if event.speaker is Side.CLIENT else "Agent microphone"
+        if isinstance(event, InputLost):
+            self.messages.show_message(key, event.message, "error")
+            self.notes.add_moment(KeyMoment(event.t, "input", f"{what} lost: {event.reason}"))
+            return
+        self.messages.show_message(key, event.message, "info")
+        back = f"{what} back after {event.after_s:.0f} s"
+        self.notes.add_moment(KeyMoment(event.t, "input", back))
+
+        def clear_if_still_shown() -> None:
+            if event.message in self.messages.text().splitlines():
+                self.messages.clear_message(key)
+
+        QTimer.singleShot(RESTORED_SHOWN_MS, clear_if_still_shown)
 
     # -- window --------------------------------------------------------------------------
     def _set_on_top(self, on_top: bool) -> None:

@@ -44,6 +44,7 @@ def test_meters_show_the_inputs_before_and_during_a_call(
     )
     assert window.call_bar.chosen_name(Side.AGENT) == AGENT_DEVICE
     qtbot.waitUntil(lambda: window.controller.checking_inputs, timeout=10_000)
+
     # PortAudio's ALSA-on-PulseAudio streams deliver their first frames up to ~2 s after
     # they open (slower on a busy machine): speak once the client line is really flowing.
     def client_line_flowing() -> bool:

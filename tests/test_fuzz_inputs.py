@@ -765,3 +765,25 @@ def test_settings_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch):
     with pytest.raises(SettingsError, match="Permission denied") as error:
         load_settings(path)
     assert str(path) in str(error.value)
+
+
+def test_window_playbook_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch):
+    """Regression: the window's model loading stopped on ``is_file()``'s PermissionError
+    instead of starting without coaching and saying why."""
+    from ui.loading import _load_playbook
+
+    path = tmp_path / "locked" / "playbook.toml"
+    real_stat = pathlib.Path.stat
+
+    def stat(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "stat", stat)
+    warnings: list[str] = []
+    assert _load_playbook(str(path), warnings) is None
+    assert warnings == [
+        f"Coaching is off: cannot open {path}: Permission denied. Check the permissions of "
+        "the file and of the folders above it."
+    ]

@@ -81,11 +81,19 @@ def _load_playbook(choice: str | None, warnings: list[str]) -> Playbook | None:
     if choice == "none":
         return None
     override = Path(choice) if choice else user_playbook_path()
-    if choice and not override.is_file():
+    try:  # is_file() raises, not returns False, inside a folder we may not enter
+        present = override.is_file()
+    except OSError as exc:
+        warnings.append(
+            f"Coaching is off: cannot open {override}: {exc.strerror or exc}. Check the "
+            "permissions of the file and of the folders above it."
+        )
+        return None
+    if choice and not present:
         warnings.append(f"Coaching is off: playbook file not found: {override}")
         return None
     try:
-        return load_playbook(override if override.is_file() else None)
+        return load_playbook(override if present else None)
     except PlaybookError as exc:
         warnings.append(f"Coaching is off: {exc}. Fix the file, or remove it to use the default.")
         return None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.records import (
@@ -369,21 +369,15 @@ class CallStore:
         status: Iterable[str] | None = None,
         limit: int = 200,
     ) -> list[CallSummary]:
-        with self._session() as session:
-            flag_kinds = (
-                select(FlagRow.call_id, func.count(FlagRow.id).label("n"))
-                .group_by(FlagRow.call_id)
-                .subquery()
-            )
-            query = select(Call).order_by(Call.started_at.desc()).limit(limit)
-            if flagged:
-                query = query.join(flag_kinds, flag_kinds.c.call_id == Call.id)
-            if since is not None:
-                query = query.where(Call.started_at >= to_utc(since))
-            if status is not None:
-                query = query.where(Call.status.in_(list(status)))
-            rows = session.scalars(query).all()
-            return [_summary(session, row) for row in rows]
+        query = summary_query().order_by(Call.started_at.desc()).limit(limit)
+        if flagged:
+            query = query.where(select(FlagRow.id).where(FlagRow.call_id == Call.id).exists())
+        if since is not None:
+            query = query.where(Call.started_at >= to_utc(since))
+        if status is not None:
+            query = query.where(Call.status.in_(list(status)))
+        with self.engine.connect() as connection:
+            return read_summaries(connection.execute(query))
 
     def interrupted_calls(self) -> list[CallSummary]:
         """This PC's calls still marked live whose Calmline process is gone (a crash, a
@@ -479,27 +473,51 @@ class CallStore:
             ]
 
 
-def _summary(session: Session, row: Call) -> CallSummary:
-    flags = session.scalars(select(FlagRow.kind).where(FlagRow.call_id == row.id)).all()
-    worst = session.scalar(select(func.min(MoodRow.value)).where(MoodRow.call_id == row.id))
-    segments = session.scalar(select(func.count(Segment.id)).where(Segment.call_id == row.id))
-    last_end = session.scalar(select(func.max(Segment.end)).where(Segment.call_id == row.id))
-    started, ended = aware(row.started_at), aware(row.ended_at)
-    assert started is not None
-    duration = (ended - started).total_seconds() if ended else float(last_end or 0.0)
-    return CallSummary(
-        id=row.id,
-        uid=row.uid,
-        started_at=started,
-        duration_s=max(0.0, duration),
-        status=row.status,
-        agent=row.agent,
-        client_name=row.client_name,
-        ticket_id=row.ticket_id,
-        worst_mood=worst,
-        flags=tuple(flags),
-        segments=int(segments or 0),
+def summary_query() -> Select[Any]:
+    """The call list's columns, one row per call, in one query (narrow it with ``where``)."""
+    worst = select(func.min(MoodRow.value)).where(MoodRow.call_id == Call.id)
+    lines = select(func.count(Segment.id)).where(Segment.call_id == Call.id)
+    last_end = select(func.max(Segment.end)).where(Segment.call_id == Call.id)
+    kinds = select(func.aggregate_strings(FlagRow.kind, ",")).where(FlagRow.call_id == Call.id)
+    return select(
+        Call.id,
+        Call.uid,
+        Call.started_at,
+        Call.ended_at,
+        Call.status,
+        Call.agent,
+        Call.client_name,
+        Call.ticket_id,
+        worst.scalar_subquery().label("worst"),
+        kinds.scalar_subquery().label("kinds"),
+        lines.scalar_subquery().label("lines"),
+        last_end.scalar_subquery().label("last_end"),
     )
+
+
+def read_summaries(rows: Iterable[Any]) -> list[CallSummary]:
+    """The rows of :func:`summary_query` as call summaries."""
+    summaries = []
+    for row in rows:
+        started, ended = aware(row.started_at), aware(row.ended_at)
+        assert started is not None
+        duration = (ended - started).total_seconds() if ended else float(row.last_end or 0.0)
+        summaries.append(
+            CallSummary(
+                id=row.id,
+                uid=row.uid,
+                started_at=started,
+                duration_s=max(0.0, duration),
+                status=row.status,
+                agent=row.agent,
+                client_name=row.client_name,
+                ticket_id=row.ticket_id,
+                worst_mood=row.worst,
+                flags=tuple(row.kinds.split(",")) if row.kinds else (),
+                segments=int(row.lines or 0),
+            )
+        )
+    return summaries
 
 
 def _record(row: Call) -> CallRecord:

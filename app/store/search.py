@@ -29,13 +29,12 @@ from sqlalchemy import (
     bindparam,
     column,
     exists,
-    func,
     select,
     text,
 )
 
-from app.store.calls import CallStore, CallSummary, aware, to_utc
-from app.store.schema import Call, FlagRow, MoodRow, Segment
+from app.store.calls import CallStore, CallSummary, aware, read_summaries, summary_query, to_utc
+from app.store.schema import Call, FlagRow, MoodRow
 
 MAX_TERMS = 12  # a pasted paragraph searches for its first words only
 SNIPPET_WORDS = 12
@@ -93,49 +92,11 @@ def list_filtered(
 ) -> list[CallSummary]:
     """The call list (newest first) of the calls matching ``filters`` — and among
     ``call_ids`` if given, e.g. the hits of a search — in one query."""
-    worst = select(func.min(MoodRow.value)).where(MoodRow.call_id == Call.id)
-    lines = select(func.count(Segment.id)).where(Segment.call_id == Call.id)
-    last_end = select(func.max(Segment.end)).where(Segment.call_id == Call.id)
-    kinds = select(func.aggregate_strings(FlagRow.kind, ",")).where(FlagRow.call_id == Call.id)
-    query = select(
-        Call.id,
-        Call.uid,
-        Call.started_at,
-        Call.ended_at,
-        Call.status,
-        Call.agent,
-        Call.client_name,
-        Call.ticket_id,
-        worst.scalar_subquery().label("worst"),
-        kinds.scalar_subquery().label("kinds"),
-        lines.scalar_subquery().label("lines"),
-        last_end.scalar_subquery().label("last_end"),
-    )
+    query = summary_query()
     if call_ids is not None:
         query = query.where(Call.id.in_(list(call_ids)))
     with store.engine.connect() as connection:
-        rows = connection.execute(_page(query, filters, limit)).all()
-    summaries = []
-    for row in rows:
-        started, ended = aware(row.started_at), aware(row.ended_at)
-        assert started is not None
-        duration = (ended - started).total_seconds() if ended else float(row.last_end or 0.0)
-        summaries.append(
-            CallSummary(
-                id=row.id,
-                uid=row.uid,
-                started_at=started,
-                duration_s=max(0.0, duration),
-                status=row.status,
-                agent=row.agent,
-                client_name=row.client_name,
-                ticket_id=row.ticket_id,
-                worst_mood=row.worst,
-                flags=tuple(row.kinds.split(",")) if row.kinds else (),
-                segments=int(row.lines or 0),
-            )
-        )
-    return summaries
+        return read_summaries(connection.execute(_page(query, filters, limit)))
 
 
 # -- the query ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -200,3 +201,59 @@ def test_programs_opening_a_new_database_at_once_do_not_collide(tmp_path):
     ]
     errors = [p.communicate(timeout=120)[1].decode() for p in openers]
     assert [p.returncode for p in openers] == [0] * 4, errors
+
+
+@pytest.mark.slow
+@pytest.mark.reliability("fault", "Another program locks the call database mid-call (8 s)")
+def test_lines_wait_while_another_program_holds_the_database_locked(
+    store, tmp_path, reliability_note
+):
+    """A real lock: another process takes SQLite's exclusive write lock (a backup tool, a
+    second Calmline stuck in a transaction) for longer than the 5 s busy timeout."""
+    recorder = CallRecorder(store, info())
+    recorder(Committed(Segment(1, Side.CLIENT, 0.0, 1.0, "before the lock")))
+    assert recorder.flush(timeout=10)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sqlite3, sys, time\n"
+            f"db = sqlite3.connect({str(tmp_path / 'calls.db')!r}, isolation_level=None)\n"
+            "db.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(8)\n"
+            "db.execute('ROLLBACK')\n"
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "locked"
+    for i in range(2, 12):
+        recorder(Committed(Segment(i, Side.AGENT, float(i), i + 0.5, f"line {i} during the lock")))
+    deadline = time.monotonic() + 7
+    while recorder.problem is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    warned = recorder.problem
+    assert (
+        warned == "database is locked: another program holds the call database locked (a "
+        "backup, or another Calmline); close it"
+    )  # what the window shows
+    assert recorder.unsaved >= 10
+    holder.wait(timeout=20)
+    assert recorder.finish(timeout=60)
+    saved = [s.text for s in store.get(recorder.call_id).segments]
+    assert saved == ["before the lock"] + [f"line {i} during the lock" for i in range(2, 12)]
+    assert recorder.problem is None
+    reliability_note(f"warned ({warned}); 11 of 11 lines saved after the lock; 0 lost")
+
+
+def test_write_failures_are_told_in_plain_words():
+    from app.store.recorder import describe_write_failure
+
+    full = OperationalError("INSERT", {}, Exception("database or disk is full"))
+    assert describe_write_failure(full) == (
+        "database or disk is full: the disk is full; free some disk space"
+    )
+    gone = OperationalError("SELECT", {}, Exception("connection refused\n\tIs the server up?"))
+    assert describe_write_failure(gone).startswith("connection refused: the team database")
+    assert describe_write_failure(OSError(28, "No space left on device")).endswith(
+        "free some disk space"
+    )
+    assert describe_write_failure(RuntimeError()) == "RuntimeError"

@@ -464,8 +464,8 @@ class MainWindow(QMainWindow):
             return
         self.messages.show_message(
             "saving",
-            f"The call cannot be saved right now ({problem}). Calmline keeps it in memory and "
-            "retries; free some disk space. Nothing is lost while this window stays open.",
+            f"The call cannot be saved right now — {problem}. Calmline keeps it in memory and "
+            "retries; nothing is lost while this window stays open.",
             "error",
         )
 

@@ -169,7 +169,7 @@ class CallRecorder:
             try:
                 write(self.store, self.call_id)
             except Exception as exc:  # disk full, locked, server gone: keep it, retry
-                self._problem = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+                self._problem = describe_write_failure(exc)
                 log.warning("saving the call failed, retrying in %.1f s: %s", delay, exc)
                 with self._wake:
                     self._wake.wait(delay)
@@ -180,3 +180,41 @@ class CallRecorder:
                 self._wake.notify_all()  # flush() waits for an empty queue
             self._problem = None
             delay = RETRY_FIRST_S
+
+
+# What the agent is told while writes fail: the cause in plain words, and what helps.
+_FAILURES = (
+    (
+        ("locked", "busy"),
+        "another program holds the call database locked (a backup, or another Calmline); close it",
+    ),
+    (("full", "no space"), "the disk is full; free some disk space"),
+    (
+        ("readonly", "read-only", "permission denied"),
+        "the call database cannot be written; check the permissions of its folder",
+    ),
+    (
+        (
+            "connection refused",
+            "could not connect",
+            "server closed",
+            "connection timed out",
+            "terminating connection",
+        ),
+        "the team database cannot be reached; check the network, "
+        "or ask your admin whether the server is up",
+    ),
+)
+
+
+def describe_write_failure(exc: BaseException) -> str:
+    """Why a write failed, for the agent: SQLAlchemy's own wrapper text (``(raised as a
+    result of Query-invoked autoflush …)``) is left out; the driver's error is kept."""
+    cause = getattr(exc, "orig", None) or exc
+    detail = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    detail = detail or cause.__class__.__name__
+    lowered = detail.lower()
+    for needles, advice in _FAILURES:
+        if any(needle in lowered for needle in needles):
+            return f"{detail}: {advice}"
+    return detail

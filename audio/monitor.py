@@ -37,8 +37,10 @@ class InputMonitor:
         for side, source in self._sources.items():
             source.buffer.drain()
             levels[side] = source.stats().level_dbfs
-            if source.error and side not in self.errors:
+            if source.error:  # lost while checking; it clears when the device is back
                 self.errors[side] = source.error
+            else:
+                self.errors.pop(side, None)
         return levels
 
     def close(self) -> None:

@@ -67,3 +67,21 @@ def test_switching_releases_the_old_devices_before_opening_the_new():
     assert FakeSource.opened == ["open 1", "open 2", "close 1", "close 2", "open 3", "open 2"]
     assert switch_monitor(second, None, FakeSource) is None
     assert FakeSource.opened[-2:] == ["close 3", "close 2"]
+
+
+def test_a_device_lost_during_the_check_is_reported_until_it_is_back():
+    sources: dict[Side, FakeSource] = {}
+
+    def open_device(side, spec):
+        sources[side] = FakeSource(side, spec)
+        return sources[side]
+
+    monitor = InputMonitor({Side.AGENT: "busy", Side.CLIENT: 2}, open_device)
+    sources[Side.CLIENT].error = "client input lost (device 2: headset): unplugged"
+    monitor.levels()
+    assert monitor.errors[Side.CLIENT].endswith("unplugged")
+    sources[Side.CLIENT].error = None  # plugged back in
+    monitor.levels()
+    assert Side.CLIENT not in monitor.errors
+    assert "device busy" in monitor.errors[Side.AGENT]  # an open failure stays
+    monitor.close()

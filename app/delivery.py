@@ -8,6 +8,12 @@ attempt time (backoff); refused credentials keep it waiting for credentials (``a
 request the helpdesk rejects (unknown queue, closed ticket) is ``failed`` with the
 helpdesk's own words. The content is made from the call's record when it is sent, so notes
 finished after a failed attempt still go out.
+
+A new RT ticket is created at most once: RT's REST API has no idempotency key, so before each
+create the export records the subject it sends (``request["rt_unanswered_creates"]``); a
+retry first asks RT for a ticket with that subject whose first message carries the call's
+reference (its uid) and records that ticket instead of creating another. The record is
+undone when RT answered that it did not create the ticket (credentials, rejection).
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ from app.helpdesk import (
     HelpdeskRejected,
     HelpdeskUnavailable,
     RTClient,
+    TicketRef,
     next_attempt_delay,
     post_webhook,
     rt_credentials,
 )
+from app.helpdesk.rt import rt_subject
 from app.notes import save_notes
 from app.records import CallRecord
 from app.settings import Settings, data_dir
@@ -51,6 +59,10 @@ HELPDESK_TARGETS = ("rt", "webhook")
 TARGETS = FILE_TARGETS + HELPDESK_TARGETS
 WEBHOOK_SECRET_ENV = "CALMLINE_WEBHOOK_SECRET"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Subjects of RT creates that may have made a ticket without Calmline hearing back.
+UNANSWERED_CREATES = "rt_unanswered_creates"
+# How much earlier than the call's start (this machine's clock) RT may date its ticket.
+_RT_CLOCK_MARGIN = timedelta(days=1)
 
 
 class DeliveryError(Exception):
@@ -202,7 +214,7 @@ class Delivery:
         now = self._clock()
         try:
             result = (
-                self._send_rt(record, request)
+                self._send_rt(record, request, export_id)
                 if target == "rt"
                 else self._send_webhook(record, request)
             )
@@ -244,7 +256,7 @@ class Delivery:
         )  # fmt: skip
         return Delivered(target, "done", result, f"sent: {result}", export_id)
 
-    def _send_rt(self, record: CallRecord, request: dict[str, Any]) -> str:
+    def _send_rt(self, record: CallRecord, request: dict[str, Any], export_id: int) -> str:
         credentials = rt_credentials(request["url"], request.get("user") or None, self._environ)
         content = ticket_markdown(record)
         attachments = []
@@ -256,17 +268,53 @@ class Delivery:
             if request.get("ticket_id"):
                 ticket = client.comment(int(request["ticket_id"]), content, attachments)
             else:
-                contact = record.info.client_contact.strip()
-                ticket = client.create_ticket(
-                    request["queue"],
-                    _subject(record),
-                    content,
-                    attachments,
-                    requestor=contact if _EMAIL.match(contact) else None,
+                ticket = self._create_rt_ticket(
+                    client, record, request, export_id, content, attachments
                 )
                 if record.id is not None:
                     self.store.update_info(record.id, ticket_id=str(ticket.id))
         return ticket.url
+
+    def _create_rt_ticket(
+        self,
+        client: RTClient,
+        record: CallRecord,
+        request: dict[str, Any],
+        export_id: int,
+        content: str,
+        attachments: list[Attachment],
+    ) -> TicketRef:
+        """A new ticket for the call — or the one an earlier attempt made, when RT has it."""
+        reference = record.info.uid
+        subject = rt_subject(_subject(record))
+        unanswered: list[str] = list(request.get(UNANSWERED_CREATES) or [])
+        if reference:
+            since = record.info.started_at - _RT_CLOCK_MARGIN
+            for earlier in unanswered:
+                found = client.find_created_ticket(earlier, reference, since)
+                if found is not None:
+                    return found
+            # Recorded before sending: a lost answer, or Calmline stopping mid-request,
+            # leaves the next attempt knowing to look first.
+            self._set_unanswered(export_id, request, [*unanswered, subject])
+        contact = record.info.client_contact.strip()
+        try:
+            return client.create_ticket(
+                request["queue"],
+                subject,
+                content,
+                attachments,
+                requestor=contact if _EMAIL.match(contact) else None,
+                reference=reference or None,
+            )
+        except (HelpdeskAuthError, HelpdeskRejected):
+            if reference:  # RT answered, and did not create this one
+                self._set_unanswered(export_id, request, unanswered)
+            raise
+
+    def _set_unanswered(self, export_id: int, request: dict[str, Any], subjects: list[str]) -> None:
+        request[UNANSWERED_CREATES] = list(dict.fromkeys(subjects))
+        self.store.update_export(export_id, request=dict(request))
 
     def _send_webhook(self, record: CallRecord, request: dict[str, Any]) -> str:
         payload = {

@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import text
-from test_delivery import RT_ENV, rt_server, settings, ticket_id_of
+from test_delivery import RT_ENV, RT_URL, rt_server, settings, ticket_id_of
 from test_sync import ADMIN_URL, record_call
 
 from app.delivery import Delivery
+from app.helpdesk import HelpdeskAuthError, HelpdeskUnavailable, TicketRef
+from app.helpdesk.rt import reference_line
 from app.store import CallStore
 from app.store.sync import TeamSync
 
@@ -138,4 +145,211 @@ def test_exports_survive_a_helpdesk_that_goes_down_and_up_repeatedly(tmp_path, r
             assert delivery.outbox() == []
     finally:
         rt_server("start")
+        store.close()
+
+
+class LosingProxy(ThreadingHTTPServer):
+    """An HTTP proxy on loopback in front of RT that loses the first ticket create: with
+    ``lose="answer"`` it forwards the POST, RT creates the ticket, and the proxy resets the
+    client's connection instead of passing RT's answer on; with ``lose="request"`` it resets
+    the connection before RT sees the POST. Everything else is forwarded as it is."""
+
+    daemon_threads = True
+
+    def __init__(self, lose: str) -> None:
+        super().__init__(("127.0.0.1", 0), _LosingHandler)
+        self.lose = lose
+        self.lost = False
+        self.seen: list[str] = []  # "METHOD /path -> status" (or "-> reset")
+        self.rt = httpx.Client(timeout=30)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}{urlsplit(RT_URL).path}"
+        self._thread = threading.Thread(target=self.serve_forever, name="rt-proxy", daemon=True)
+
+    def __enter__(self) -> LosingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
+        self.rt.close()
+
+
+class _LosingHandler(BaseHTTPRequestHandler):
+    server: LosingProxy
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        what = f"{self.command} {urlsplit(self.path).path}"
+        lose = (
+            self.command == "POST"
+            and urlsplit(self.path).path.endswith("/REST/2.0/ticket")
+            and not self.server.lost
+        )
+        if lose and self.server.lose == "request":
+            self.server.lost = True
+            return self._reset(what)
+        rt = urlsplit(RT_URL)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        answer = self.server.rt.request(
+            self.command, f"{rt.scheme}://{rt.netloc}{self.path}", headers=headers, content=body
+        )
+        if lose:  # RT has answered (the ticket exists); Calmline never hears it
+            self.server.lost = True
+            return self._reset(f"{what} (RT: {answer.status_code})")
+        self.server.seen.append(f"{what} -> {answer.status_code}")
+        self.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            if name.lower() not in (
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "content-encoding",
+            ):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def _reset(self, what: str) -> None:
+        self.server.seen.append(f"{what} -> reset")
+        # SO_LINGER 0: close() sends a TCP RST, as a dropped connection or a crashing proxy does
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    do_GET = do_POST = do_PUT = _forward
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def tickets_with_reference(rt_api: httpx.Client, reference: str, since: datetime) -> list[int]:
+    """RT's tickets created since ``since`` whose first message carries ``reference``, read
+    back as root (every ticket's create transaction, not a full-text search)."""
+    query = f"Created >= '{since.astimezone(UTC):%Y-%m-%dT%H:%M:%S+00:00}'"
+    found = rt_api.get("/tickets", params={"query": query, "per_page": 100}).json()
+    assert found["total"] <= 100
+    matching = []
+    for item in found["items"]:
+        ticket = int(item["id"])
+        history = rt_api.get(f"/ticket/{ticket}/history", params={"fields": "Type"}).json()
+        create = next(t["id"] for t in history["items"] if t["Type"] == "Create")
+        parts = rt_api.get(
+            f"/transaction/{create}/attachments", params={"fields": "Content", "per_page": 100}
+        ).json()["items"]
+        if any(reference_line(reference) in (p["Content"] or "") for p in parts):
+            matching.append(ticket)
+    return matching
+
+
+def export_through(proxy: LosingProxy, tmp_path, client: str):
+    """Export a new call to RT through ``proxy``: the first attempt, then a forced retry."""
+    store = CallStore.open(f"sqlite:///{tmp_path / 'calls.db'}")
+    delivery = Delivery(store, settings(), environ=RT_ENV | {"CALMLINE_RT_URL": proxy.url})
+    call_id = record_call(store, client)
+    first = delivery.export(call_id, "rt")
+    retried = delivery.retry_due(force=True)
+    record = store.get(call_id)
+    store.close()
+    return first, retried, record
+
+
+@pytest.mark.reliability("fault", "RT creates the ticket but its answer is lost (connection reset)")
+def test_a_create_whose_answer_is_lost_is_not_created_twice(tmp_path, rt_api, reliability_note):
+    since = datetime.now(UTC).replace(microsecond=0)
+    with LosingProxy(lose="answer") as proxy:
+        first, retried, record = export_through(proxy, tmp_path, f"Client {uuid.uuid4().hex[:8]}")
+    assert first.status == "pending" and "Could not reach RT" in first.message, first
+    assert [r.status for r in retried] == ["done"], retried
+    created = tickets_with_reference(rt_api, record.info.uid, since)
+    assert len(created) == 1, (created, proxy.seen)  # exactly one ticket for the call
+    ticket = created[0]
+    assert retried[0].result == f"{proxy.url}/Ticket/Display.html?id={ticket}"
+    assert record.info.ticket_id == str(ticket)
+    export = record.exports[-1]
+    assert (export.status, export.attempts, export.result) == ("done", 2, retried[0].result)
+    posts = [line for line in proxy.seen if line.startswith("POST")]
+    assert posts == ["POST /rt/REST/2.0/ticket (RT: 201) -> reset"], proxy.seen
+    assert any(line.startswith("GET /rt/REST/2.0/tickets ->") for line in proxy.seen)
+    reliability_note(f"RT made ticket {ticket}, its answer was reset; the retry found it by the "
+                     f"call reference ({len(proxy.seen) - 1} reads, no second POST): "
+                     f"{len(created)} ticket, 0 duplicates")  # fmt: skip
+
+
+@pytest.mark.reliability("fault", "The create request is lost before RT sees it")
+def test_a_create_lost_before_rt_saw_it_is_created_once_on_retry(tmp_path, rt_api):
+    since = datetime.now(UTC).replace(microsecond=0)
+    with LosingProxy(lose="request") as proxy:
+        first, retried, record = export_through(proxy, tmp_path, f"Client {uuid.uuid4().hex[:8]}")
+    assert first.status == "pending", first
+    assert [r.status for r in retried] == ["done"], retried
+    created = tickets_with_reference(rt_api, record.info.uid, since)
+    assert len(created) == 1 and record.info.ticket_id == str(created[0])
+    assert ticket_id_of(retried[0].result) == created[0]
+    posts = [line for line in proxy.seen if line.startswith("POST")]
+    assert posts == ["POST /rt/REST/2.0/ticket -> reset", "POST /rt/REST/2.0/ticket -> 201"]
+    search = proxy.seen.index("GET /rt/REST/2.0/tickets -> 200")  # looked first, found none
+    assert proxy.seen.index("POST /rt/REST/2.0/ticket -> 201") > search, proxy.seen
+
+
+class ScriptedRT:
+    """RTClient's create/find as a script: each create makes a ticket, and its answer is lost
+    while ``lose_answers`` says so; ``refuse`` makes every request an auth error."""
+
+    tickets: dict[int, tuple[str, str | None]]  # id → (subject, reference)
+    lose_answers = 0
+    refuse = False
+
+    def __init__(self, url: str, credentials) -> None:
+        self.url = url
+
+    def __enter__(self) -> ScriptedRT:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def create_ticket(
+        self, queue, subject, content, attachments=(), requestor=None, reference=None
+    ):
+        if ScriptedRT.refuse:
+            raise HelpdeskAuthError("refused")
+        ticket = len(ScriptedRT.tickets) + 1
+        ScriptedRT.tickets[ticket] = (subject, reference)
+        if ScriptedRT.lose_answers:
+            ScriptedRT.lose_answers -= 1
+            raise HelpdeskUnavailable("connection reset")
+        return TicketRef(ticket, f"{self.url}/Ticket/Display.html?id={ticket}")
+
+    def find_created_ticket(self, subject, reference, created_after):
+        if ScriptedRT.refuse:
+            raise HelpdeskAuthError("refused")
+        for ticket, made in ScriptedRT.tickets.items():
+            if made == (subject, reference):
+                return TicketRef(ticket, f"{self.url}/Ticket/Display.html?id={ticket}")
+        return None
+
+
+def test_a_lost_create_is_still_looked_for_after_the_credentials_were_refused(tmp_path):
+    ScriptedRT.tickets, ScriptedRT.lose_answers, ScriptedRT.refuse = {}, 1, False
+    store = CallStore.open(f"sqlite:///{tmp_path / 'calls.db'}")
+    delivery = Delivery(store, settings(), environ=RT_ENV, rt_client=ScriptedRT)
+    try:
+        call_id = record_call(store, "Client")
+        assert delivery.export(call_id, "rt").status == "pending"  # made, answer lost
+        ScriptedRT.refuse = True
+        assert [d.status for d in delivery.retry_due(force=True)] == ["auth"]
+        ScriptedRT.refuse = False
+        sent = delivery.retry_due(force=True)
+        assert [d.status for d in sent] == ["done"] and ticket_id_of(sent[0].result) == 1
+        assert len(ScriptedRT.tickets) == 1 and store.get(call_id).info.ticket_id == "1"
+
+        # RT refusing a create says it made no ticket: the next attempt need not look
+        ScriptedRT.tickets, ScriptedRT.refuse = {}, True
+        other = record_call(store, "Other client")
+        assert delivery.export(other, "rt").status == "auth"
+        assert store.pending_exports(statuses=("auth",))[0].request["rt_unanswered_creates"] == []
+    finally:
         store.close()

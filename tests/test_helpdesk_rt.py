@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from app.helpdesk import (
     RTClient,
     RTCredentials,
 )
+from app.helpdesk.rt import reference_line, rt_subject, ticketsql_date, ticketsql_string
 
 RT_URL = os.environ.get("CALMLINE_TEST_RT_URL", "http://127.0.0.1:8080/rt").rstrip("/")
 RT_USER = os.environ.get("CALMLINE_TEST_RT_USER", "root")
@@ -243,6 +246,29 @@ def test_address_without_rts_web_path_is_rejected(
     assert "web address including its path" in str(caught.value)
 
 
+def test_a_created_ticket_is_found_again_by_its_reference(
+    rt: RTClient, rt_api: httpx.Client
+) -> None:
+    # a subject RT would change (line break, over 200 bytes) and one TicketSQL must escape
+    subject = unique_subject('It\'s a \\ "quoted"\nsubject — ' + "é" * 120)
+    reference, since = str(uuid.uuid4()), datetime.now(UTC) - timedelta(minutes=5)
+    ticket = rt.create_ticket("General", subject, "The notes.\n\n", reference=reference)
+
+    stored = rt_api.get(f"/ticket/{ticket.id}").json()["Subject"]
+    assert stored == rt_subject(subject) and len(stored.encode()) <= 200
+    body = [i for i in attachments_of(rt_api, ticket.id) if i["ContentType"] == "text/plain"]
+    assert body[0]["Content"] == f"The notes.\n\n{reference_line(reference)}\n"
+
+    assert rt.find_created_ticket(subject, reference, since) == ticket
+    rt.create_ticket("General", subject, "Another call, same subject.", reference=str(uuid.uuid4()))
+    assert rt.find_created_ticket(subject, reference, since) == ticket  # confirmed, not guessed
+    assert rt.find_created_ticket(subject, str(uuid.uuid4()), since) is None
+    assert (
+        rt.find_created_ticket(subject, reference, datetime.now(UTC) + timedelta(hours=1)) is None
+    )
+    assert rt.find_created_ticket("Edited: " + subject, reference, since) is None
+
+
 # --- peers that are down, silent or not RT ---------------------------------------------------
 
 
@@ -316,3 +342,125 @@ def test_token_goes_in_rts_token_header_and_password_in_basic_auth() -> None:
 def test_credentials_without_a_secret_are_an_auth_error() -> None:
     with pytest.raises(HelpdeskAuthError, match="no RT password or auth token"):
         RTClient(RT_URL, RTCredentials(url=RT_URL, user="sam"))
+
+
+# --- looking for a ticket an earlier attempt created (RT's answers as seen from 5.0.3) -------
+
+
+def _collection(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"total": len(items), "count": len(items), "page": 1, "pages": 1, "per_page": 20,
+            "items": items}  # fmt: skip
+
+
+def fake_rt(tickets: dict[int, str], seen: list[httpx.Request]) -> httpx.MockTransport:
+    """RT whose search finds ``tickets`` (id → first message), newest first."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        path = request.url.path.removeprefix("/rt/REST/2.0")
+        if path == "/tickets":
+            return httpx.Response(200, json=_collection([{"id": str(t)} for t in tickets]))
+        if path.startswith("/ticket/") and path.endswith("/history"):
+            ticket = int(path.split("/")[2])
+            return httpx.Response(200, json=_collection([
+                {"id": str(ticket * 10), "Type": "Create"},
+                {"id": str(ticket * 10 + 1), "Type": "Comment"},
+            ]))  # fmt: skip
+        if path.startswith("/transaction/"):
+            ticket = int(path.split("/")[2]) // 10
+            return httpx.Response(200, json=_collection([
+                {"id": "1", "ContentType": "multipart/mixed", "Content": ""},
+                {"id": "2", "ContentType": "text/plain", "Content": tickets[ticket]},
+                {"id": "3", "ContentType": "application/pdf", "Content": None},
+            ]))  # fmt: skip
+        return httpx.Response(404, json={"message": "Not Found"})
+
+    return httpx.MockTransport(answer)
+
+
+REF = "0b6f3a52-8c1e-4f4e-9d61-2f7a1c9e4d10"
+
+
+def test_search_asks_for_this_users_ticket_with_that_subject_since_then(
+    credentials: RTCredentials,
+) -> None:
+    seen: list[httpx.Request] = []
+    since = datetime(2026, 3, 4, 15, 5, 6, tzinfo=timezone(timedelta(hours=1)))
+    with RTClient(RT_URL, credentials, transport=fake_rt({}, seen)) as rt:
+        assert rt.find_created_ticket("Agent's \\ call\nback", REF, since) is None
+    assert len(seen) == 1 and seen[0].method == "GET"
+    params = seen[0].url.params
+    assert params["query"] == (
+        "Creator = '__CurrentUser__' AND Subject = 'Agent\\'s \\\\ call back'"
+        " AND Created >= '2026-03-04T14:05:06+00:00'"
+    )
+    assert (params["orderby"], params["order"]) == ("Created", "DESC")
+
+
+def test_a_candidate_counts_only_with_the_reference_in_its_first_message(
+    credentials: RTCredentials,
+) -> None:
+    seen: list[httpx.Request] = []
+    tickets = {
+        42: "Same subject, another call.\n\nCalmline call reference: 11111111-2222\n",
+        41: f"The notes.\n\n{reference_line(REF)}\n",
+    }
+    with RTClient(RT_URL, credentials, transport=fake_rt(tickets, seen)) as rt:
+        found = rt.find_created_ticket("s", REF, datetime(2026, 3, 4, tzinfo=UTC))
+    assert found is not None and found.id == 41
+    assert found.url == f"{RT_URL}/Ticket/Display.html?id=41"
+    paths = [r.url.path.removeprefix("/rt/REST/2.0") for r in seen]
+    assert paths == ["/tickets", "/ticket/42/history", "/transaction/420/attachments",
+                     "/ticket/41/history", "/transaction/410/attachments"]  # fmt: skip
+
+
+def test_a_search_rt_cannot_answer_is_rejected_not_taken_for_no_ticket(
+    credentials: RTCredentials,
+) -> None:
+    def bad_query(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": "Unknown field: Creator"})
+
+    transport = httpx.MockTransport(bad_query)
+    with (
+        RTClient(RT_URL, credentials, transport=transport) as rt,
+        pytest.raises(HelpdeskRejected, match="Unknown field: Creator"),
+    ):
+        rt.find_created_ticket("s", REF, datetime(2026, 3, 4, tzinfo=UTC))
+
+
+def test_a_search_that_times_out_is_unavailable(credentials: RTCredentials) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    transport = httpx.MockTransport(slow)
+    with (
+        RTClient(RT_URL, credentials, transport=transport) as rt,
+        pytest.raises(HelpdeskUnavailable, match="did not answer in time"),
+    ):
+        rt.find_created_ticket("s", REF, datetime(2026, 3, 4, tzinfo=UTC))
+
+
+def test_create_sends_the_reference_line_and_rts_form_of_the_subject(
+    credentials: RTCredentials,
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def created(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json={"id": "7", "type": "ticket"})
+
+    with RTClient(RT_URL, credentials, transport=httpx.MockTransport(created)) as rt:
+        rt.create_ticket("General", "Two\nlines ", "Notes.\n", reference=REF)
+        rt.create_ticket("General", "x" * 300, "Notes.")
+    assert sent[0]["Subject"] == "Two lines"
+    assert sent[0]["Content"] == f"Notes.\n\nCalmline call reference: {REF}\n"
+    assert sent[1]["Content"] == "Notes."
+    assert sent[1]["Subject"] == "x" * 197 + "…" and len(sent[1]["Subject"].encode()) == 200
+
+
+def test_subjects_and_dates_in_rts_forms() -> None:
+    assert rt_subject("  a\tb\r\nc ") == "a b c"
+    cut = rt_subject("é" * 150)
+    assert cut == "é" * 98 + "…" and len(cut.encode()) == 199
+    assert ticketsql_string("it's \\") == "'it\\'s \\\\'"
+    assert ticketsql_date(datetime(2026, 3, 4, 14, 5, 6)) == "'2026-03-04T14:05:06+00:00'"

@@ -11,7 +11,19 @@ RT's answers, as seen from RT 5.0.3 (what the error mapping below relies on):
   *request* here, not refused credentials;
 - a comment on a ticket that does not exist → 400 ``{"message": "Message could not be
   recorded"}``;
-- a wrong web path → 404 (plain text or ``{"message": "Not Found"}``).
+- a wrong web path → 404 (plain text or ``{"message": "Not Found"}``);
+- a subject is stored on one line (line breaks dropped) and cut to 200 bytes of UTF-8;
+- a TicketSQL search (``GET /tickets?query=…``) → 200 ``{"total": N, "items": [{"id": "7",
+  …}], …}``, a query RT cannot parse → 400 ``{"message": "Unknown field: …"}``; a date with
+  an offset (``'2026-03-04T14:05:06+00:00'``) is compared as that instant, but ``…Z`` is
+  misread, so the offset is always spelled out;
+- ``GET /ticket/N/history?fields=Type`` → the transactions, oldest first, the ``Create`` one
+  first; ``GET /transaction/N/attachments?fields=ContentType,Content`` → its parts, text/plain
+  ones with their decoded ``Content`` (asking for ``Parent`` there is a 500 in 5.0.3).
+
+REST 2.0 has no idempotency key, so a create whose answer was lost may have made a ticket:
+``create_ticket(reference=…)`` puts a reference line in the first message and
+``find_created_ticket`` looks for that ticket before a retry creates another one.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -42,6 +55,14 @@ _CREDENTIALS_HINT = (
     "CALMLINE_RT_PASSWORD or CALMLINE_RT_TOKEN."
 )
 
+# The line ``create_ticket(reference=…)`` ends the first message with; also for people: the
+# reference is the call's uid, which ``calmline calls show`` takes.
+REFERENCE_LABEL = "Calmline call reference:"
+_SUBJECT_BYTES = 200  # RT's Tickets.Subject column; RT cuts longer subjects itself
+# Tickets looked at by ``find_created_ticket`` (newest first): same creator, same subject,
+# created after the call started — more than a few would be another problem.
+_CANDIDATES = 20
+
 _ADDRESS_HINT = (
     "Calmline needs RT's web address including its path, e.g. https://rt.example.com/rt "
     "(the REST 2.0 API is under it at /REST/2.0)."
@@ -61,6 +82,33 @@ class Attachment:
 class TicketRef:
     id: int
     url: str  # the ticket's web page: {base}/Ticket/Display.html?id=N
+
+
+def reference_line(reference: str) -> str:
+    return f"{REFERENCE_LABEL} {reference}"
+
+
+def rt_subject(subject: str) -> str:
+    """``subject`` as RT stores it: on one line, at most 200 bytes of UTF-8 (cut on a
+    character, ending with "…"), so that a search for it finds the ticket."""
+    line = " ".join(subject.split())
+    if len(line.encode("utf-8")) <= _SUBJECT_BYTES:
+        return line
+    room = _SUBJECT_BYTES - len("…".encode())
+    return line.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip() + "…"
+
+
+def ticketsql_string(value: str) -> str:
+    """A TicketSQL string literal: single quotes, with backslash and quote escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def ticketsql_date(moment: datetime) -> str:
+    """A TicketSQL date literal RT reads as this instant whatever its own or the user's time
+    zone (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return "'" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00") + "'"
 
 
 def _rt_message(response: httpx.Response) -> str:
@@ -158,11 +206,16 @@ class RTClient:
         content: str,
         attachments: Sequence[Attachment] = (),
         requestor: str | None = None,
+        reference: str | None = None,
     ) -> TicketRef:
-        """A new ticket in ``queue`` whose first message is ``content`` (plain text)."""
+        """A new ticket in ``queue`` whose first message is ``content`` (plain text), ending
+        with a reference line when ``reference`` is given (see ``find_created_ticket``). The
+        subject is sent as ``rt_subject`` makes it."""
+        if reference:
+            content = f"{content.rstrip()}\n\n{reference_line(reference)}\n"
         body: dict[str, Any] = {
             "Queue": queue,
-            "Subject": subject,
+            "Subject": rt_subject(subject),
             "Content": content,
             "ContentType": "text/plain",
         }
@@ -182,6 +235,72 @@ class RTClient:
             )
         ticket = int(str(ticket_id))
         return TicketRef(id=ticket, url=self.ticket_url(ticket))
+
+    def find_created_ticket(
+        self, subject: str, reference: str, created_after: datetime
+    ) -> TicketRef | None:
+        """The ticket an earlier ``create_ticket(subject=…, reference=…)`` made as this user,
+        if RT has one: a TicketSQL search on creator, subject and creation time, each
+        candidate confirmed by the reference line in its create transaction (a full-text
+        ``Content LIKE`` search is off in most RTs). ``created_after`` should allow for the
+        clocks of this machine and RT's to differ."""
+        query = (
+            f"Creator = '__CurrentUser__' AND Subject = {ticketsql_string(rt_subject(subject))}"
+            f" AND Created >= {ticketsql_date(created_after)}"
+        )
+        doing = "looking for a ticket an earlier attempt may have created"
+        params = {
+            "query": query,
+            "orderby": "Created",
+            "order": "DESC",
+            "per_page": _CANDIDATES,
+            "fields": "Subject",
+        }
+        response = self._request("GET", "/tickets", params=params, doing=doing)
+        found = _json_items(response) if response.status_code == 200 else None
+        if found is None:
+            raise self._rejected(
+                response,
+                "RT did not answer the search for a ticket an earlier attempt may have created",
+                "Calmline does not create the ticket again without knowing; check RT's log, "
+                "then export the call again.",
+            )
+        line = reference_line(reference)
+        for item in found:
+            ticket = str(item.get("id", ""))
+            if ticket.isdigit() and line in self._first_message(int(ticket), doing):
+                return TicketRef(id=int(ticket), url=self.ticket_url(int(ticket)))
+        return None
+
+    def _first_message(self, ticket_id: int, doing: str) -> str:
+        """The text/plain parts of ticket ``ticket_id``'s create transaction, joined ("" when
+        RT does not show them)."""
+        history = self._request(
+            "GET",
+            f"/ticket/{ticket_id}/history",
+            params={"fields": "Type", "per_page": 20},
+            doing=doing,
+        )
+        create = next(
+            (t for t in _json_items(history) or [] if t.get("Type") == "Create"),
+            None,
+        )
+        transaction = str((create or {}).get("id", ""))
+        if history.status_code != 200 or not transaction.isdigit():
+            return ""
+        parts = self._request(
+            "GET",
+            f"/transaction/{transaction}/attachments",
+            params={"fields": "ContentType,Content", "per_page": 100},
+            doing=doing,
+        )
+        if parts.status_code != 200:
+            return ""
+        return "\n".join(
+            str(part.get("Content") or "")
+            for part in _json_items(parts) or []
+            if str(part.get("ContentType", "")).lower().startswith("text/plain")
+        )
 
     def comment(
         self, ticket_id: int, content: str, attachments: Sequence[Attachment] = ()
@@ -258,3 +377,15 @@ def _json_field(response: httpx.Response, name: str) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
     return body.get(name) if isinstance(body, dict) else None
+
+
+def _json_items(response: httpx.Response) -> list[dict[str, Any]] | None:
+    """The ``items`` of one of RT's collection answers (None when it is not one)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return None
+    return [item for item in items if isinstance(item, dict)]

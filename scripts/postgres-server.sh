@@ -9,6 +9,8 @@
 #
 # Prints the admin URL. Runs as root, or as a user with sudo.
 set -euo pipefail
+# shellcheck source=lib/debian.sh
+source "$(dirname "$0")/lib/debian.sh"
 
 VERSION=15
 CLUSTER=main
@@ -21,14 +23,6 @@ ADMIN_URL="postgresql://$ADMIN:$ADMIN_PASSWORD@$HOST:$PORT/$DATABASE"
 CONF_DIR=/etc/postgresql/$VERSION/$CLUSTER
 OUR_CONF=$CONF_DIR/conf.d/calmline.conf
 HBA=$CONF_DIR/pg_hba.conf
-APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
-
-SUDO=""
-use_sudo() {
-  [ "$(id -u)" -ne 0 ] || return 0
-  # Interactive users may type their password once; unattended runs must not hang on a prompt.
-  if [ -t 0 ]; then sudo -v && SUDO="sudo"; else SUDO="sudo -n"; fi
-}
 
 say() { echo "postgres-server: $*"; }
 
@@ -45,27 +39,11 @@ psql_admin() {
   as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" -d postgres "$@"
 }
 
-installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
-}
-
 install_postgres() {
   installed "postgresql-$VERSION" && command -v pg_ctlcluster >/dev/null && return 0
   say "installing postgresql-$VERSION from Debian (first use only)…"
   local started=$SECONDS
-  export DEBIAN_FRONTEND=noninteractive
-  # The package would start its cluster itself (and fail where there is no init system);
-  # this script starts it below, configured for loopback.
-  local made_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
-  $SUDO apt-get "${APT_LOCK_WAIT[@]}" update -q
-  $SUDO apt-get "${APT_LOCK_WAIT[@]}" install -y -q --no-install-recommends \
-    postgresql "postgresql-$VERSION" postgresql-client-$VERSION
-  [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  apt_install_without_services postgresql "postgresql-$VERSION" "postgresql-client-$VERSION"
   say "installed in $((SECONDS - started)) s"
 }
 

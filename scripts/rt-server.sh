@@ -10,6 +10,8 @@
 # CALMLINE_RT_PORT overrides the port (default 8080). Runs as root, or as a user with sudo.
 # An auth token for root is written to $STATE_DIR/token at each start (RT::Authen::Token).
 set -euo pipefail
+# shellcheck source=lib/debian.sh
+source "$(dirname "$0")/lib/debian.sh"
 
 PORT=${CALMLINE_RT_PORT:-8080}
 URL="http://127.0.0.1:$PORT/rt"
@@ -26,14 +28,6 @@ DB_FILE=/var/lib/dbconfig-common/sqlite3/request-tracker5/rtdb
 # pristine copy is always the database as installed, never one a test run already wrote to.
 PRISTINE_DIR=/var/lib/calmline-rt
 PRISTINE_DB="$PRISTINE_DIR/rtdb.pristine"
-
-SUDO=""
-use_sudo() {
-  [ "$(id -u)" -ne 0 ] || return 0
-  # Interactive users may type their password once; unattended runs must not hang on a prompt.
-  if [ -t 0 ]; then sudo -v && SUDO="sudo"; else SUDO="sudo -n"; fi
-}
-APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
 
 say() { echo "rt-server: $*"; }
 
@@ -58,10 +52,6 @@ answers() {
   curl -fsS -o /dev/null --max-time 5 -u root:password "$URL/REST/2.0/rt" 2>/dev/null
 }
 
-installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
-}
-
 install_rt() {
   local packages=()
   for pkg in request-tracker5 rt5-db-sqlite rt5-standalone curl; do
@@ -70,14 +60,6 @@ install_rt() {
   [ ${#packages[@]} -gt 0 ] || return 0
   say "installing ${packages[*]} from Debian (first use only)…"
   local started=$SECONDS
-  export DEBIAN_FRONTEND=noninteractive
-  # Without this, installing request-tracker5 would start exim4 and other daemons.
-  local made_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
   $SUDO debconf-set-selections <<'EOF'
 request-tracker5 request-tracker5/webbaseurl string http://127.0.0.1:8080
 request-tracker5 request-tracker5/webpath string /rt
@@ -94,9 +76,7 @@ request-tracker5 request-tracker5/db/basepath string /var/lib/dbconfig-common/sq
 rt5-db-sqlite rt5-db-sqlite/available boolean true
 exim4-config exim4/dc_eximconfig_configtype select local delivery only; not on a network
 EOF
-  $SUDO apt-get "${APT_LOCK_WAIT[@]}" update -q
-  $SUDO apt-get "${APT_LOCK_WAIT[@]}" install -y -q --no-install-recommends "${packages[@]}"
-  [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  apt_install_without_services "${packages[@]}"
   say "installed in $((SECONDS - started)) s"
 }
 

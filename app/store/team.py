@@ -139,16 +139,22 @@ def _sql_error(exc: psycopg.Error, doing: str) -> TeamError:
     return TeamError(f"{doing}: {exc.__class__.__name__}: {_first_line(str(exc))}")
 
 
-@contextmanager
-def _connect(url: str) -> Iterator[psycopg.Connection[Any]]:
+def open_connection(url: str) -> psycopg.Connection[Any]:
+    """An autocommit psycopg connection to the team database at ``url``, as its role; a
+    TeamError saying what to do if it cannot be had."""
     parsed = _parse(url)
     _require_postgres(parsed)
     try:
-        # Autocommit: each `with connection.transaction()` below is then a real transaction
+        # Autocommit: each `with connection.transaction()` is then a real transaction
         # (not a savepoint of an implicit one that closing the connection would roll back).
-        connection = psycopg.connect(**_connect_kwargs(parsed), autocommit=True)
+        return psycopg.connect(**_connect_kwargs(parsed), autocommit=True)
     except psycopg.OperationalError as exc:
         raise _connection_error(exc, parsed) from exc
+
+
+@contextmanager
+def _connect(url: str) -> Iterator[psycopg.Connection[Any]]:
+    connection = open_connection(url)
     try:
         yield connection
     finally:

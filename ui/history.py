@@ -1,6 +1,7 @@
 """Reviewing calls afterwards: the agent's call history (search, filters, the review of one
 call) and, for supervisors, the flagged-calls queue with review outcomes and the team's
-weekly figures. Every database query runs on the worker pool."""
+weekly figures. Every database query runs on the worker pool. A supervisor on the team
+database is alerted live when a new flag comes in (ui.flag_alerts, on a thread of its own)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStyle,
+    QSystemTrayIcon,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -38,6 +41,7 @@ from app.coach import clock
 from app.exports import FLAG_WORDS, mood_word
 from app.records import CallRecord
 from app.store import CallStore, CallSummary
+from app.store.alerts import FlagAlert, alert_message
 from app.store.review import (
     REVIEW_OUTCOMES,
     AgentWeek,
@@ -48,12 +52,15 @@ from app.store.review import (
     weekly_stats,
 )
 from app.store.search import CallFilter, list_filtered, search_calls
+from app.store.team import team_role
 from audio.sides import Side
+from ui.flag_alerts import FlagAlerts
 from ui.theme import Theme, current_theme, scaled_font
 from ui.widgets.mood_view import mood_colour
 from ui.workers import WorkerPool
 
 Loaded = tuple[list[CallSummary], list[FlaggedCall], list[AgentWeek]]
+ALERT_SHOWN_MS = 15_000  # how long the desktop notification stays
 MOOD_FILTERS = {"any mood": None, "upset or worse": -0.15, "very upset": -0.45}
 SENTIMENT_TINT = {"negative": 0.18, "positive": 0.10}  # alpha of the tint behind a line
 
@@ -234,6 +241,7 @@ class HistoryWindow(QMainWindow):
     """Call history and supervision, on the database at ``store_url`` (None: this PC's)."""
 
     loaded = Signal()  # a query's results are on screen (for tests)
+    alerted = Signal(str)  # a live flag alert was shown (its text)
 
     def __init__(self, pool: WorkerPool, store_url: str | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -243,6 +251,8 @@ class HistoryWindow(QMainWindow):
         self._store_url = store_url
         self.store: CallStore | None = None
         self.theme = current_theme()
+        self.flag_alerts: FlagAlerts | None = None  # supervisors on the team database
+        self._tray: QSystemTrayIcon | None = None
 
         # -- calls tab
         self.search_box = QLineEdit()
@@ -335,10 +345,30 @@ class HistoryWindow(QMainWindow):
         self.tabs.addTab(flagged_tab, "Flagged calls")
         self.tabs.addTab(weeks_tab, "Team figures")
         self.status = QLabel("Opening the call database…")
+        self.alerts_state = QLabel("")  # live flag alerts: on, or paused and why
+        self.alerts_state.setWordWrap(True)
+        # Where a live alert shows when there is no system tray for a desktop notification.
+        self.alert_text = QLabel("")
+        self.alert_text.setWordWrap(True)
+        self.alert_text.setStyleSheet(
+            f"color: {self.theme.text}; border: 2px solid {self.theme.abuse_border}; padding: 6px"
+        )
+        dismiss = QPushButton("Dismiss")
+        self.alert_banner = QWidget()
+        banner = QHBoxLayout(self.alert_banner)
+        banner.setContentsMargins(0, 0, 0, 0)
+        banner.addWidget(self.alert_text, 1)
+        banner.addWidget(dismiss)
+        dismiss.clicked.connect(self.alert_banner.hide)
+        self.alert_banner.hide()
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.alerts_state)
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.alert_banner)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(status_row)
         self.setCentralWidget(central)
 
     # -- loading ---------------------------------------------------------------------------
@@ -355,6 +385,53 @@ class HistoryWindow(QMainWindow):
         self.store = store
         self.status.setText(f"Calls in {store.where}")
         self.refresh()
+        if store.engine.dialect.name == "postgresql" and self._store_url:
+            self._pool.submit(
+                "who is this",
+                team_role,
+                self._store_url,
+                on_success=self._role_known,
+                on_failure=lambda exc: self.alerts_state.setText(f"No live flag alerts: {exc}"),
+            )
+
+    # -- live flag alerts (supervisors on the team database) ---------------------------------
+    def _role_known(self, role: str) -> None:
+        if role != "supervisor" or self.store is None or self.flag_alerts is not None:
+            return  # agents review their own calls; the window may be closed already
+        assert self._store_url is not None
+        self.flag_alerts = FlagAlerts(self._store_url, self)
+        self.flag_alerts.alert.connect(self._flag_alert)
+        self.flag_alerts.state.connect(self._alerts_state)
+        self.alerts_state.setText("Starting live flag alerts…")
+        self.flag_alerts.start()
+
+    def _alerts_state(self, working: bool, message: str) -> None:
+        self.alerts_state.setText(message[:1].upper() + message[1:])
+
+    def _flag_alert(self, alert: FlagAlert) -> None:
+        text = alert_message(alert)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                icon = self.windowIcon()
+                if icon.isNull():
+                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+                self._tray = QSystemTrayIcon(icon, self)
+                self._tray.messageClicked.connect(self._show_queue)
+            self._tray.show()
+            self._tray.showMessage(
+                "Calmline", text, QSystemTrayIcon.MessageIcon.Warning, ALERT_SHOWN_MS
+            )
+        else:
+            self.alert_text.setText(text)
+            self.alert_banner.show()
+        self.alerted.emit(text)
+        self.refresh()
+
+    def _show_queue(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def filters(self) -> CallFilter:
         def at(edit: QDateEdit, end: bool) -> datetime:
@@ -440,6 +517,11 @@ class HistoryWindow(QMainWindow):
         )
 
     def closeEvent(self, event: Any) -> None:
+        alerts, self.flag_alerts = self.flag_alerts, None
+        if alerts is not None:
+            alerts.stop()
+        if self._tray is not None:
+            self._tray.hide()
         store, self.store = self.store, None
         if store is not None:
             self._pool.submit("close the call database", store.close)

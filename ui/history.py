@@ -387,7 +387,7 @@ class HistoryWindow(QMainWindow):
         self.refresh()
         if store.engine.dialect.name == "postgresql" and self._store_url:
             self._pool.submit(
-                "who is this",
+                "find the team role",
                 team_role,
                 self._store_url,
                 on_success=self._role_known,
@@ -409,6 +409,8 @@ class HistoryWindow(QMainWindow):
         self.alerts_state.setText(message[:1].upper() + message[1:])
 
     def _flag_alert(self, alert: FlagAlert) -> None:
+        if self.flag_alerts is None:
+            return  # queued before the window closed
         text = alert_message(alert)
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:

@@ -120,3 +120,26 @@ def test_supervisor_reviews_a_flagged_call_and_exports_csv(qtbot, history, tmp_p
     qtbot.waitUntil(target.exists, timeout=10_000)
     table = list(csv.reader(io.StringIO(target.read_text())))
     assert table[0][0] == "agent" and {row[0] for row in table[1:]} == {"sam", "ana"}
+
+
+def test_the_history_opened_again_after_closing_loads_its_calls(
+    qtbot, db_url, tmp_path, no_thread_left_running
+):
+    from PySide6.QtCore import QSettings
+    from test_ui_window import close_and_wait
+
+    from app.settings import Settings
+    from ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, tmp_path / "notes", config=Settings(store=db_url))
+    window.show()
+    qtbot.waitExposed(window)
+    for _ in range(2):
+        window.open_history()
+        history = window._history
+        qtbot.waitUntil(lambda h=history: h.store is not None and len(h.calls_model.rows) == 2,
+                        timeout=10_000)  # fmt: skip
+        history.close()
+        qtbot.waitUntil(lambda h=history: not h.isVisible(), timeout=5_000)
+    close_and_wait(qtbot, window)

@@ -482,6 +482,10 @@ class MainWindow(QMainWindow):
 
     def open_history(self) -> None:
         """The call history (and, for supervisors, the flagged calls) in its own window."""
+        if self._history is not None and not self._history.isVisible():
+            # Closing it closed its database and its live alerts: open a fresh one.
+            self._history.deleteLater()
+            self._history = None
         if self._history is None:
             url = self.records.team_url or (self.config.store or None)
             self._history = HistoryWindow(self.pool, url)

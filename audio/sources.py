@@ -275,7 +275,7 @@ class DeviceSource:
     def _lose(self, reason: str) -> None:
         self._close_stream()  # never keep recording from whatever the server moved us to
         now = time.monotonic()
-        log.warning("%s input lost (%s): %s", self.side.value, self.description, reason)
+        log.info("%s input lost (%s): %s", self.side.value, self.description, reason)
         self._lost, self._since, self._changes = reason, now, self._changes + 1
         self._silence_until = now
         self._next_retry = now + RETRY_SECONDS
@@ -302,7 +302,7 @@ class DeviceSource:
 
     def _restored(self) -> None:
         now = time.monotonic()
-        log.warning("%s input is back after %.1f s", self.side.value, now - self._since)
+        log.info("%s input is back after %.1f s", self.side.value, now - self._since)
         self._lost, self._since, self._changes = None, now, self._changes + 1
 
 

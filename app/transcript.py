@@ -80,12 +80,12 @@ class InputLost:
 
     @property
     def message(self) -> str:
-        other = "agent" if self.speaker is Side.CLIENT else "client"
-        what = "client line" if self.speaker is Side.CLIENT else "agent microphone"
+        what = "Client line" if self.speaker is Side.CLIENT else "Your microphone"
+        other = "Your side" if self.speaker is Side.CLIENT else "The client's side"
         return (
-            f"The {what} is lost ({self.device}): {self.reason}. Check the headset or "
-            f"cable, or the softphone's audio output; Calmline reconnects by itself when "
-            f"it is back. The {other} side keeps transcribing."
+            f"{what} lost — {self.reason} ({self.device}). Check the headset or cable, or the "
+            f"softphone's audio output; Calmline reconnects by itself. {other} keeps "
+            "transcribing."
         )
 
 
@@ -100,8 +100,8 @@ class InputRestored:
 
     @property
     def message(self) -> str:
-        what = "client line" if self.speaker is Side.CLIENT else "agent microphone"
-        return f"The {what} is back after {self.after_s:.0f} s ({self.device})."
+        what = "Client line" if self.speaker is Side.CLIENT else "Your microphone"
+        return f"{what} back after {self.after_s:.0f} s ({self.device})."
 
 
 Event = Committed | Partial | Discarded | Degraded | InputLost | InputRestored

@@ -250,15 +250,15 @@ class DeviceSource:
 
     def _why_lost(self) -> str | None:
         if self._stream_ended:
-            return "the device stopped delivering audio (unplugged or switched off?)"
+            return "the device stopped (unplugged or switched off?)"
         now = time.monotonic()
         if not self._last_block_at:
             if now - self._opened_at > STARTUP_SECONDS:
-                return f"the device delivered no audio in {STARTUP_SECONDS:.0f} s"
+                return f"no audio in the {STARTUP_SECONDS:.0f} s since it opened"
         elif now - self._last_block_at > STALL_SECONDS:
-            return f"no audio from the device for {now - self._last_block_at:.0f} s"
+            return f"no audio for {now - self._last_block_at:.0f} s"
         if not self._source_present():
-            return f"the sound server no longer has {self._source_name} (unplugged?)"
+            return "unplugged"  # the sound server removed its source
         return None
 
     def _source_present(self) -> bool:
@@ -275,7 +275,8 @@ class DeviceSource:
     def _lose(self, reason: str) -> None:
         self._close_stream()  # never keep recording from whatever the server moved us to
         now = time.monotonic()
-        log.info("%s input lost (%s): %s", self.side.value, self.description, reason)
+        log.info("%s input lost (%s, sound-server source %s): %s", self.side.value,
+                 self.description, self._source_name, reason)  # fmt: skip
         self._lost, self._since, self._changes = reason, now, self._changes + 1
         self._silence_until = now
         self._next_retry = now + RETRY_SECONDS

@@ -128,7 +128,7 @@ def test_a_removed_source_is_lost_bridged_with_silence_and_resumed():
         line.buffer.drain()
         server.present.clear()  # unplugged: the server would move our stream elsewhere
         assert wait_until(lambda: line.health.lost is not None)
-        assert "no longer has headset.monitor" in line.health.lost
+        assert line.health.lost == "unplugged"
         assert line.health.changes == 1 and not pa.opened[0].running.is_set()
         line.buffer.drain()  # up to one watch interval from before the loss was seen
         time.sleep(0.5)
@@ -156,7 +156,7 @@ def test_a_stream_that_stalls_is_lost_and_retried_until_it_delivers():
         assert wait_until(lambda: line.stats().frames_captured > 0)
         pa.flowing = False  # a device that hangs: PortAudio says nothing, no blocks come
         assert wait_until(lambda: line.health.lost is not None)
-        assert "no audio from the device" in line.health.lost
+        assert line.health.lost.startswith("no audio for")
         assert wait_until(lambda: len(pa.opened) >= 3)  # reopened, silent, closed, again …
         assert line.health.lost is not None and line.health.changes == 1
         pa.flowing = True
@@ -176,7 +176,7 @@ def test_a_stream_that_portaudio_ends_is_lost():
         pa.opened[0].running.clear()
         pa.opened[0].finished()  # what PortAudio does when the device goes away
         assert wait_until(lambda: line.health.lost is not None)
-        assert "stopped delivering audio" in line.health.lost
+        assert "the device stopped" in line.health.lost
     finally:
         line.stop()
     assert line.error is not None and line.error.startswith("client input lost (device 0")
@@ -192,7 +192,7 @@ def test_a_device_that_never_delivers_is_lost_after_the_startup_grace():
         time.sleep(0.3)
         assert line.health.lost is None  # PulseAudio can take ~2 s for the first block
         assert wait_until(lambda: line.health.lost is not None)
-        assert "no audio in" in line.health.lost
+        assert "since it opened" in line.health.lost
     finally:
         line.stop()
 

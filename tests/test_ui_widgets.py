@@ -143,11 +143,11 @@ def test_a_lost_line_is_shown_as_an_error_noted_and_cleared_when_back(
     window.show()
     qtbot.waitExposed(window)
     window._on_event(InputLost(Side.CLIENT, 42.0, "device 2: USB headset", "unplugged"))
-    assert "The client line is lost (device 2: USB headset)" in window.messages.text()
-    assert "The agent side keeps transcribing." in window.messages.text()
+    assert "Client line lost — unplugged (device 2: USB headset)." in window.messages.text()
+    assert "Your side keeps transcribing." in window.messages.text()
     assert window.theme.error_background in window.messages.label.styleSheet()
     window._on_event(InputRestored(Side.CLIENT, 55.0, "device 2: USB headset", 13.0))
-    assert window.messages.text() == "The client line is back after 13 s (device 2: USB headset)."
+    assert window.messages.text() == "Client line back after 13 s (device 2: USB headset)."
     qtbot.waitUntil(lambda: window.messages.text() == "", timeout=3000)
     lines = [m.line() for m in window.notes.moments]
     assert lines == ["[00:42] input — Client line lost: unplugged",

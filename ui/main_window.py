@@ -550,7 +550,7 @@ class MainWindow(QMainWindow):
 
     def _on_input_change(self, event: InputLost | InputRestored) -> None:
         key = f"input-{event.speaker.value}"
-        what = "Client line" if event.speaker is Side.CLIENT else "Agent microphone"
+        what = "Client line" if event.speaker is Side.CLIENT else "Agent microphone"  # ticket
         if isinstance(event, InputLost):
             self.messages.show_message(key, event.message, "error")
             self.notes.add_moment(KeyMoment(event.t, "input", f"{what} lost: {event.reason}"))

@@ -13,6 +13,7 @@ import numpy as np
 from app import __version__
 from app.coach import ChecklistTick, Coach, Cue, Flag, IncidentNote
 from app.live import LiveSettings, LiveTranscriber
+from app.memory import HeapTrim
 from app.mood import ClientMood, MoodUpdate, SentimentScorer
 from app.playbook import Playbook
 from app.records import (
@@ -112,12 +113,13 @@ def call_stages(
 ) -> list[Stage]:
     """What runs after transcription: redaction of personal data (so nothing after it —
     screen, coach, storage, exports — sees card numbers, e-mails or phone numbers), client
-    mood (with a sentiment model), then the coach."""
+    mood (with a sentiment model), then the coach; last, heap housekeeping for long calls."""
     stages: list[Stage] = [RedactStage(redact)] if redact else []
     if sentiment is not None:
         stages.append(ClientMood(sentiment))
     if playbook is not None:
         stages.append(Coach(playbook, sentiment))
+    stages.append(HeapTrim())  # long calls: free heap pages back to the OS (app/memory.py)
     return stages
 
 

@@ -1,20 +1,22 @@
-"""Hand the C heap's free memory back to the OS during long calls (glibc only).
+"""Keep the C heap from creeping during long calls (glibc only).
 
 Why: an agent keeps Calmline open for hours. ``calmline soak --pace 4`` over 40 minutes of
 call showed the process's RSS creeping by about 50–85 MB while Python's own objects
 (tracemalloc, numpy arrays included) stayed at 6–9 MB and the bytes *in use* in glibc's
 malloc heap stayed at about 115–140 MB. What grew was the *free* memory glibc kept inside its
 heap: 47 MB → 110–130 MB. Decoding (Whisper via CTranslate2, the ONNX models, numpy) frees
-buffers of ever-different sizes; glibc reuses the holes only in part, the heap grows around
-them and gives back nothing but its top. ``malloc_trim(0)`` also returns the whole free
-pages in the middle of the heap. Capping arenas (``MALLOC_ARENA_MAX=2``), turning off
-onnxruntime's CPU arena and MKL's buffer cache did not change the growth; trimming every 30 s
-did.
+large buffers of ever-different sizes; once glibc has raised its mmap threshold they land in
+the heap, glibc reuses the holes only in part, the heap grows around them and gives back
+nothing but its top. Capping arenas (``MALLOC_ARENA_MAX=2``), turning off onnxruntime's CPU
+arena and MKL's buffer cache did not change the growth. A fixed 128 KiB mmap threshold kept
+the heap flat (a 1 MiB one did not); ``malloc_trim(0)``, which also returns the free pages in
+the middle of the heap, lowered RSS further.
 
-:class:`HeapTrim` is a pipeline stage that does nothing to the events and trims the heap on
-the call clock's tick, at most once every ``every_s`` seconds of wall time, on the pipeline
-thread between decodes. :func:`trim_heap` is the call itself. Where the C library is not
-glibc (macOS, Windows, musl) both are no-ops and never raise.
+:class:`HeapTrim` is a pipeline stage that does nothing to the events: made, it fixes the
+threshold (:func:`tune_malloc`, once per process); on the call clock's tick it trims the heap
+(:func:`trim_heap`) at most once every ``every_s`` seconds of wall time, on the pipeline
+thread between decodes. Where the C library is not glibc (macOS, Windows, musl) all of it is
+a no-op and never raises.
 """
 
 from __future__ import annotations

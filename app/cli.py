@@ -262,15 +262,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         timeline += [(c.t, 1, c) for c in result.cues] + [(f.t, 2, f) for f in result.flags]
         for _, _, event in sorted(timeline, key=lambda item: item[:2]):
             printer(event)
-    for side, error in result.input_errors.items():
-        kept = "saved and printed" if store is not None else "printed"
-        stopped = result.capture[side].get("stopped_at_s", 0.0)
-        print(
-            f"calmline: error: the {side} audio stopped at {stopped:.1f} s: {error}. "
-            f"The transcript up to there was {kept}; repair or re-export the file and run again.",
-            file=sys.stderr,
-        )
+    if result.input_errors:
+        problem = _stopped_early(result, saved=store is not None)
+        print(f"calmline: error: {problem}", file=sys.stderr)
     return 2 if result.input_errors else 0
+
+
+def _stopped_early(result: Any, saved: bool) -> str:
+    """One line for the sides whose audio stopped early (one file holds both sides: once)."""
+    by_error: dict[str, list[str]] = {}
+    for side, error in result.input_errors.items():
+        by_error.setdefault(error.rstrip(". "), []).append(side)
+    stopped = min(result.capture[side].get("stopped_at_s", 0.0) for side in result.input_errors)
+    causes = "; ".join(
+        (f"{' and '.join(sides)}: " if len(by_error) > 1 else "") + error
+        for error, sides in by_error.items()
+    )
+    kept = "saved and printed" if saved else "printed"
+    return (
+        f"the call audio stopped at {stopped:.1f} s ({causes}). The transcript up to there "
+        f"was {kept}; repair or re-export the file and run again."
+    )
 
 
 def _both(*listeners: Any) -> Any:

@@ -147,8 +147,9 @@ def test_a_file_that_goes_bad_mid_replay_keeps_the_start_and_exits_2(
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr
     problem = [line for line in run.stderr.splitlines() if line.startswith("calmline: error:")]
-    assert len(problem) == 2  # both channels live in the one damaged file
-    assert "audio stopped at" in problem[0] and "re-export" in problem[0]
+    assert len(problem) == 1  # both channels live in the one damaged file: said once
+    assert "call audio stopped at" in problem[0] and "lost sync" in problem[0]
+    assert "re-export" in problem[0] and ".." not in problem[0]
     result = json.loads(run.stdout[run.stdout.index("{") :])
     stopped = min(part["stopped_at_s"] for part in result["capture"].values()
                   if isinstance(part, dict))  # fmt: skip

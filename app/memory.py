@@ -1,4 +1,4 @@
-"""Keep the C heap from creeping during long calls (glibc only).
+"""Hand the C heap's free memory back to the OS during long calls (glibc only).
 
 Why: an agent keeps Calmline open for hours. ``calmline soak --pace 4`` over 40 minutes of
 call showed the process's RSS creeping by about 50–85 MB while Python's own objects
@@ -7,16 +7,17 @@ malloc heap stayed at about 115–140 MB. What grew was the *free* memory glibc 
 heap: 47 MB → 110–130 MB. Decoding (Whisper via CTranslate2, the ONNX models, numpy) frees
 large buffers of ever-different sizes; once glibc has raised its mmap threshold they land in
 the heap, glibc reuses the holes only in part, the heap grows around them and gives back
-nothing but its top. Capping arenas (``MALLOC_ARENA_MAX=2``), turning off onnxruntime's CPU
-arena and MKL's buffer cache did not change the growth. A fixed 128 KiB mmap threshold kept
-the heap flat (a 1 MiB one did not); ``malloc_trim(0)``, which also returns the free pages in
-the middle of the heap, lowered RSS further.
+nothing but its top. Measured drift over those 40 minutes, each against a baseline run beside
+it: capping arenas (``MALLOC_ARENA_MAX=2``) +54 vs +48 MB; onnxruntime without its CPU arena
+and MKL without its buffer cache +85 vs +84 MB; a fixed 128 KiB mmap threshold +32 vs +81 MB
+(but decoding's big buffers then cost an mmap and munmap each: p50 latency doubled at pace 4);
+``malloc_trim(0)`` every 30 s, which also returns the free pages in the middle of the heap,
++14 vs +84 MB. Only the trim is kept.
 
-:class:`HeapTrim` is a pipeline stage that does nothing to the events: made, it fixes the
-threshold (:func:`tune_malloc`, once per process); on the call clock's tick it trims the heap
-(:func:`trim_heap`) at most once every ``every_s`` seconds of wall time, on the pipeline
-thread between decodes. Where the C library is not glibc (macOS, Windows, musl) all of it is
-a no-op and never raises.
+:class:`HeapTrim` is a pipeline stage that does nothing to the events; on the call clock's
+tick it trims the heap (:func:`trim_heap`) at most once every ``every_s`` seconds of wall
+time, on the pipeline thread between decodes. Where the C library is not glibc (macOS,
+Windows, musl) it is a no-op and never raises.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import ctypes
 import ctypes.util
 import functools
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -34,8 +34,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TRIM_EVERY_S = 30.0
-M_MMAP_THRESHOLD = -3  # mallopt() parameter, from glibc's <malloc.h>
-MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value, kept fixed
 
 
 @functools.cache
@@ -51,30 +49,7 @@ def _glibc() -> Any | None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
-    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    libc.mallopt.restype = ctypes.c_int
     return libc
-
-
-@functools.cache
-def tune_malloc() -> bool:
-    """Once per process: blocks of 128 KiB or more get a mapping of their own, returned to the
-    OS when freed. glibc starts there but raises the threshold to the size of each large
-    block freed (up to 32 MiB), after which decoding's big, ever-different buffers land in
-    the heap and leave holes in it. A value the user set (``MALLOC_MMAP_THRESHOLD_``,
-    ``GLIBC_TUNABLES``) is left alone. True when the setting was made."""
-    libc = _glibc()
-    if libc is None:
-        return False
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get(
-        "GLIBC_TUNABLES", ""
-    ):
-        return False
-    try:
-        return libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-    except Exception:  # never let memory housekeeping break a call
-        log.debug("mallopt failed", exc_info=True)
-        return False
 
 
 def trim_heap() -> bool:
@@ -91,9 +66,8 @@ def trim_heap() -> bool:
 
 
 class HeapTrim:
-    """A pipeline stage that passes events through untouched. Made (with a call's stages), it
-    fixes the mmap threshold (:func:`tune_malloc`, once per process); on the call clock's
-    tick it trims the C heap at most once every ``every_s`` seconds of wall time."""
+    """A pipeline stage that passes events through untouched; on the call clock's tick it
+    trims the C heap at most once every ``every_s`` seconds of wall time."""
 
     component = "memory housekeeping"
 
@@ -102,9 +76,7 @@ class HeapTrim:
         every_s: float = TRIM_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
         trim: Callable[[], bool] = trim_heap,
-        tune: Callable[[], bool] = tune_malloc,
     ) -> None:
-        tune()
         self.every_s = every_s
         self._clock = clock
         self._trim = trim

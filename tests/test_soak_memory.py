@@ -10,7 +10,7 @@ import pytest
 
 from app import memory
 from app.analyze import call_stages
-from app.memory import HeapTrim, trim_heap, tune_malloc
+from app.memory import HeapTrim, trim_heap
 
 
 def _rss_mb() -> float:
@@ -24,10 +24,8 @@ def _rss_mb() -> float:
 @pytest.fixture
 def fresh_libc():
     memory._glibc.cache_clear()
-    memory.tune_malloc.cache_clear()
     yield
     memory._glibc.cache_clear()
-    memory.tune_malloc.cache_clear()
 
 
 def test_trim_returns_freed_heap_pages_to_the_os():
@@ -56,31 +54,6 @@ def test_trim_is_a_no_op_without_glibc(monkeypatch, fresh_libc):
     monkeypatch.setattr(sys, "platform", "darwin")
     assert memory._glibc() is None
     assert trim_heap() is False
-    assert tune_malloc() is False
-
-
-def test_the_mmap_threshold_is_fixed_once_unless_the_user_set_one(fresh_libc, monkeypatch):
-    if memory._glibc() is None:
-        pytest.skip("not glibc: tuning is a no-op here")
-    calls = []
-
-    class Libc:
-        def mallopt(self, param, value):
-            calls.append((param, value))
-            return 1
-
-    monkeypatch.setattr(memory, "_glibc", lambda: Libc())
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
-    assert tune_malloc() is True and tune_malloc() is True
-    assert calls == [(memory.M_MMAP_THRESHOLD, 128 * 1024)]  # once per process
-    memory.tune_malloc.cache_clear()
-    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=4194304")
-    assert tune_malloc() is False and len(calls) == 1
-    memory.tune_malloc.cache_clear()
-    monkeypatch.delenv("GLIBC_TUNABLES")
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    assert tune_malloc() is False and len(calls) == 1
 
 
 def test_trim_is_a_no_op_when_the_c_library_has_no_malloc_trim(monkeypatch, fresh_libc):
@@ -100,32 +73,19 @@ def test_trim_is_a_no_op_when_the_c_library_cannot_be_loaded(monkeypatch, fresh_
     assert trim_heap() is False
 
 
-def test_a_failing_trim_or_tune_never_raises(fresh_libc, monkeypatch):
+def test_a_failing_trim_never_raises(fresh_libc, monkeypatch):
     class Broken:
         def malloc_trim(self, pad):
             raise RuntimeError("boom")
 
-        def mallopt(self, param, value):
-            raise RuntimeError("boom")
-
     monkeypatch.setattr(memory, "_glibc", lambda: Broken())
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     assert trim_heap() is False
-    assert tune_malloc() is False
 
 
 def test_the_stage_passes_events_through_and_trims_at_most_every_interval():
     now = [100.0]
     calls = []
-    tuned = []
-    stage = HeapTrim(
-        every_s=30,
-        clock=lambda: now[0],
-        trim=lambda: calls.append(now[0]) or True,
-        tune=lambda: tuned.append(True) or True,
-    )
-    assert tuned == [True]  # the mmap threshold is fixed when the call's stages are made
+    stage = HeapTrim(every_s=30, clock=lambda: now[0], trim=lambda: calls.append(now[0]) or True)
     events = [object(), object()]
     assert stage(events) is events
     for step in range(1, 121):  # two minutes of ticks, one a second

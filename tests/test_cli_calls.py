@@ -159,6 +159,6 @@ def test_a_file_that_goes_bad_mid_replay_keeps_the_start_and_exits_2(
     listed = json.loads(calmline("calls", "list", "--json", env=isolated).stdout)
     assert len(listed) == 1 and listed[0]["segments"] == len(result["segments"])
     reliability_note(
-        f"stopped at {stopped:.1f} s of 102 s; exit 2 with one line per side; "
+        f"stopped at {stopped:.1f} s of 102 s; exit 2 with one error line; "
         f"{len(result['segments'])} segments before the damage printed and saved"
     )

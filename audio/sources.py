@@ -198,9 +198,8 @@ class DeviceSource:
             return {}
         try:
             return self._routes.our_streams()
-        except Exception:  # the server went away: watch with PortAudio's signals only
-            log.warning("lost the sound-server connection; inputs are watched by PortAudio only")
-            self._close_routes()
+        except Exception:
+            self._server_gone()
             return {}
 
     def _find_source(self, before: dict[int, str]) -> str | None:
@@ -268,9 +267,14 @@ class DeviceSource:
         try:
             return self._source_name in self._routes.sources()
         except Exception:
-            log.warning("lost the sound-server connection; inputs are watched by PortAudio only")
-            self._close_routes()
+            self._server_gone()
             return True
+
+    def _server_gone(self) -> None:
+        """The sound server stopped answering: watch with PortAudio's signals only (a later
+        reopen connects again)."""
+        log.warning("lost the sound-server connection; inputs are watched by PortAudio only")
+        self._close_routes()
 
     def _lose(self, reason: str) -> None:
         self._close_stream()  # never keep recording from whatever the server moved us to

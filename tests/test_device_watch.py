@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -118,12 +120,22 @@ def source(server: Server, pa: PortAudio) -> DeviceSource:
     return DeviceSource(Side.CLIENT, pa.name, sd=pa, routes=server.connect)
 
 
-def test_a_removed_source_is_lost_bridged_with_silence_and_resumed():
+@contextmanager
+def live_line(name: str = "headset", flowing: bool = True) -> Iterator[tuple]:
+    """A started client input on a scripted server and PortAudio; stopped on the way out."""
     server = Server()
-    pa = PortAudio(server)
+    pa = PortAudio(server, name)
+    pa.flowing = flowing
     line = source(server, pa)
     line.start()
     try:
+        yield server, pa, line
+    finally:
+        line.stop()
+
+
+def test_a_removed_source_is_lost_bridged_with_silence_and_resumed():
+    with live_line() as (server, pa, line):
         assert wait_until(lambda: line.stats().frames_captured > 0)
         line.buffer.drain()
         server.present.clear()  # unplugged: the server would move our stream elsewhere
@@ -141,18 +153,12 @@ def test_a_removed_source_is_lost_bridged_with_silence_and_resumed():
         assert wait_until(lambda: line.health.lost is None)
         assert line.health.changes == 2 and len(pa.opened) == 2
         assert wait_until(lambda: line.buffer.drain().max(initial=0) == np.float32(0.25))
-    finally:
-        line.stop()
     assert line.error is None and line.finished
     assert server.closed == server.connections  # every server connection closed
 
 
 def test_a_stream_that_stalls_is_lost_and_retried_until_it_delivers():
-    server = Server()
-    pa = PortAudio(server)
-    line = source(server, pa)
-    line.start()
-    try:
+    with live_line() as (_, pa, line):
         assert wait_until(lambda: line.stats().frames_captured > 0)
         pa.flowing = False  # a device that hangs: PortAudio says nothing, no blocks come
         assert wait_until(lambda: line.health.lost is not None)
@@ -161,53 +167,32 @@ def test_a_stream_that_stalls_is_lost_and_retried_until_it_delivers():
         assert line.health.lost is not None and line.health.changes == 1
         pa.flowing = True
         assert wait_until(lambda: line.health.lost is None)
-    finally:
-        line.stop()
 
 
 def test_a_stream_that_portaudio_ends_is_lost():
-    server = Server()
-    pa = PortAudio(server)
-    line = source(server, pa)
-    line.start()
-    try:
+    with live_line() as (_, pa, line):
         assert wait_until(lambda: line.stats().frames_captured > 0)
         pa.open_fails = True
         pa.opened[0].running.clear()
         pa.opened[0].finished()  # what PortAudio does when the device goes away
         assert wait_until(lambda: line.health.lost is not None)
         assert "the device stopped" in line.health.lost
-    finally:
-        line.stop()
     assert line.error is not None and line.error.startswith("client input lost (device 0")
 
 
 def test_a_device_that_never_delivers_is_lost_after_the_startup_grace():
-    server = Server()
-    pa = PortAudio(server)
-    pa.flowing = False
-    line = source(server, pa)
-    line.start()
-    try:
+    with live_line(flowing=False) as (_, _, line):
         time.sleep(0.3)
         assert line.health.lost is None  # PulseAudio can take ~2 s for the first block
         assert wait_until(lambda: line.health.lost is not None)
         assert "since it opened" in line.health.lost
-    finally:
-        line.stop()
 
 
 def test_devices_that_follow_the_default_source_are_not_watched_on_the_server():
-    server = Server()
-    pa = PortAudio(server, name="pulse")
-    line = source(server, pa)
-    line.start()
-    try:
+    with live_line(name="pulse") as (server, _, line):
         server.present.clear()  # the default moved: what the user asked for with "pulse"
         time.sleep(0.4)
         assert line.health.lost is None and server.connections == 0
-    finally:
-        line.stop()
 
 
 def test_a_device_that_cannot_open_says_what_to_check():

@@ -751,9 +751,9 @@ def test_settings_junk_bytes(scratch, data):
     check_settings_file(new_file(scratch, data, ".toml"))
 
 
-def test_settings_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch):
-    """Regression: ``Path.is_file()`` raises PermissionError there (root never sees it)."""
-    path = tmp_path / "locked" / "settings.toml"
+def deny_stat(monkeypatch, path: Path) -> None:
+    """``path`` is inside a folder we may not enter: stat() raises PermissionError, which
+    root never sees for real."""
     real_stat = pathlib.Path.stat
 
     def stat(self, *args, **kwargs):
@@ -762,6 +762,12 @@ def test_settings_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch):
         return real_stat(self, *args, **kwargs)
 
     monkeypatch.setattr(pathlib.Path, "stat", stat)
+
+
+def test_settings_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch):
+    """Regression: ``Path.is_file()`` raises PermissionError there (root never sees it)."""
+    path = tmp_path / "locked" / "settings.toml"
+    deny_stat(monkeypatch, path)
     with pytest.raises(SettingsError, match="Permission denied") as error:
         load_settings(path)
     assert str(path) in str(error.value)
@@ -773,14 +779,7 @@ def test_window_playbook_inside_a_folder_we_may_not_enter(tmp_path, monkeypatch)
     from ui.loading import _load_playbook
 
     path = tmp_path / "locked" / "playbook.toml"
-    real_stat = pathlib.Path.stat
-
-    def stat(self, *args, **kwargs):
-        if self == path:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_stat(self, *args, **kwargs)
-
-    monkeypatch.setattr(pathlib.Path, "stat", stat)
+    deny_stat(monkeypatch, path)
     warnings: list[str] = []
     assert _load_playbook(str(path), warnings) is None
     assert warnings == [

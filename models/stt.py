@@ -14,6 +14,7 @@ Two ways in:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zlib
@@ -30,6 +31,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # faster-whisper must never reach 
 SAMPLE_RATE = 16_000
 LIVE_WINDOW_S = 10.0
 MAX_WINDOW_S = 30.0
+# Windows are whole multiples of this. The encoder's convolutions run through oneDNN, which
+# compiles and caches a kernel set per input length (about 1 MB each, up to 1024 of them):
+# windows of every length grew the process by ~120 MB per 350 utterances, whole seconds
+# give at most 21 lengths.
+WINDOW_STEP_S = 1.0
 PREVIOUS_TOKENS = 64  # of the same speaker's last words, given to the decoder as context
 
 
@@ -164,7 +170,8 @@ class WhisperEngine:
     def _features(self, audio: np.ndarray, min_window: float):
         import ctranslate2
 
-        window = min(max(len(audio) / SAMPLE_RATE + 0.5, min_window), MAX_WINDOW_S)
+        needed = max(len(audio) / SAMPLE_RATE + 0.5, min_window)
+        window = min(math.ceil(needed / WINDOW_STEP_S) * WINDOW_STEP_S, MAX_WINDOW_S)
         samples = int(window * SAMPLE_RATE)
         padded = np.zeros(samples, dtype=np.float32)
         clip = np.asarray(audio[:samples], dtype=np.float32)

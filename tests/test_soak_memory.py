@@ -1,16 +1,19 @@
-"""app.memory: the heap housekeeping the soak found was needed (RSS creep from free memory
-kept inside glibc's heap). Fast tests; the effect over a long call is `calmline soak`'s."""
+"""What the soak found was needed against memory creep: the heap housekeeping (free memory
+kept inside glibc's heap) and Whisper windows of whole seconds (oneDNN caches kernels per
+input length). Fast tests; the effect over a long call is `calmline soak`'s."""
 
 from __future__ import annotations
 
 import ctypes
 import sys
 
+import numpy as np
 import pytest
 
 from app import memory
 from app.analyze import call_stages
 from app.memory import HeapTrim, trim_heap
+from models.stt import LIVE_WINDOW_S, MAX_WINDOW_S, SAMPLE_RATE
 
 
 def _rss_mb() -> float:
@@ -98,3 +101,30 @@ def test_the_stage_passes_events_through_and_trims_at_most_every_interval():
 def test_every_call_pipeline_trims_the_heap():
     stages = call_stages(None, None)
     assert sum(isinstance(stage, HeapTrim) for stage in stages) == 1
+
+
+def test_utterances_of_every_length_reach_the_encoder_in_few_window_lengths(tiny_engine):
+    frames_per_s = 100
+    windows = set()
+    for seconds in np.linspace(0.2, 31.0, 157):
+        audio = np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+        for min_window in (LIVE_WINDOW_S, MAX_WINDOW_S):
+            frames = tiny_engine._features(audio, min_window).shape[-1]
+            assert frames % frames_per_s == 0
+            assert frames >= min(seconds, MAX_WINDOW_S) * frames_per_s
+            windows.add(frames)
+    assert len(windows) <= MAX_WINDOW_S - LIVE_WINDOW_S + 1
+
+
+def test_a_decode_goes_through_the_whole_second_windows(tiny_engine, monkeypatch):
+    shapes = []
+    features = tiny_engine._features
+
+    def spy(audio, min_window):
+        view = features(audio, min_window)
+        shapes.append(view.shape[-1])
+        return view
+
+    monkeypatch.setattr(tiny_engine, "_features", spy)
+    tiny_engine.decode(np.zeros(int(12.3 * SAMPLE_RATE), dtype=np.float32), beam_size=1)
+    assert shapes[0] == 1300

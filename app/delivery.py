@@ -13,7 +13,10 @@ A new RT ticket is created at most once: RT's REST API has no idempotency key, s
 create the export records the subject it sends (``request["rt_unanswered_creates"]``); a
 retry first asks RT for a ticket with that subject whose first message carries the call's
 reference (its uid) and records that ticket instead of creating another. The record is
-undone when RT answered that it did not create the ticket (credentials, rejection).
+undone when RT answered that it did not create the ticket (credentials, rejection). A
+comment on an existing ticket is handled the same way: the export marks itself before
+sending (``request["rt_unanswered_comment"]``) and a retry first looks among the ticket's
+newest comments for the export's reference (the call's uid and the export's id).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ WEBHOOK_SECRET_ENV = "CALMLINE_WEBHOOK_SECRET"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Subjects of RT creates that may have made a ticket without Calmline hearing back.
 UNANSWERED_CREATES = "rt_unanswered_creates"
+# Set while an RT comment may have been added without Calmline hearing back.
+UNANSWERED_COMMENT = "rt_unanswered_comment"
 # How much earlier than the call's start (this machine's clock) RT may date its ticket.
 _RT_CLOCK_MARGIN = timedelta(days=1)
 
@@ -266,7 +271,7 @@ class Delivery:
             attachments.append(Attachment(name, "text/plain", transcript.encode("utf-8")))
         with self._rt_client(request["url"], credentials) as client:
             if request.get("ticket_id"):
-                ticket = client.comment(int(request["ticket_id"]), content, attachments)
+                ticket = self._comment_rt(client, record, request, export_id, content, attachments)
             else:
                 ticket = self._create_rt_ticket(
                     client, record, request, export_id, content, attachments
@@ -312,9 +317,38 @@ class Delivery:
                 self._set_unanswered(export_id, request, unanswered)
             raise
 
-    def _set_unanswered(self, export_id: int, request: dict[str, Any], subjects: list[str]) -> None:
-        request[UNANSWERED_CREATES] = list(dict.fromkeys(subjects))
+    def _comment_rt(
+        self,
+        client: RTClient,
+        record: CallRecord,
+        request: dict[str, Any],
+        export_id: int,
+        content: str,
+        attachments: list[Attachment],
+    ) -> TicketRef:
+        """The call's comment on the request's ticket — or the one an earlier attempt of this
+        export added, when RT has it."""
+        ticket_id = int(request["ticket_id"])
+        reference = f"{record.info.uid}/{export_id}" if record.info.uid else None
+        if reference:
+            if request.get(UNANSWERED_COMMENT):
+                found = client.find_comment(ticket_id, reference)
+                if found is not None:
+                    return found
+            self._set_request(export_id, request, UNANSWERED_COMMENT, True)
+        try:
+            return client.comment(ticket_id, content, attachments, reference=reference)
+        except (HelpdeskAuthError, HelpdeskRejected):
+            if reference:  # RT answered, and did not add this one
+                self._set_request(export_id, request, UNANSWERED_COMMENT, False)
+            raise
+
+    def _set_request(self, export_id: int, request: dict[str, Any], key: str, value: Any) -> None:
+        request[key] = value
         self.store.update_export(export_id, request=dict(request))
+
+    def _set_unanswered(self, export_id: int, request: dict[str, Any], subjects: list[str]) -> None:
+        self._set_request(export_id, request, UNANSWERED_CREATES, list(dict.fromkeys(subjects)))
 
     def _send_webhook(self, record: CallRecord, request: dict[str, Any]) -> str:
         payload = {

@@ -22,7 +22,7 @@ from test_sync import ADMIN_URL, record_call
 
 from app.delivery import Delivery
 from app.helpdesk import HelpdeskAuthError, HelpdeskUnavailable, TicketRef
-from app.helpdesk.rt import reference_line
+from app.helpdesk.rt import export_reference_line, reference_line
 from app.store import CallStore
 from app.store.sync import TeamSync
 
@@ -149,16 +149,18 @@ def test_exports_survive_a_helpdesk_that_goes_down_and_up_repeatedly(tmp_path, r
 
 
 class LosingProxy(ThreadingHTTPServer):
-    """An HTTP proxy on loopback in front of RT that loses the first ticket create: with
-    ``lose="answer"`` it forwards the POST, RT creates the ticket, and the proxy resets the
-    client's connection instead of passing RT's answer on; with ``lose="request"`` it resets
-    the connection before RT sees the POST. Everything else is forwarded as it is."""
+    """An HTTP proxy on loopback in front of RT that loses the first ticket create (or, with
+    ``post="comment"``, the first comment): with ``lose="answer"`` it forwards the POST, RT
+    acts on it, and the proxy resets the client's connection instead of passing RT's answer
+    on; with ``lose="request"`` it resets the connection before RT sees the POST. Everything
+    else is forwarded as it is."""
 
     daemon_threads = True
 
-    def __init__(self, lose: str) -> None:
+    def __init__(self, lose: str, post: str = "create") -> None:
         super().__init__(("127.0.0.1", 0), _LosingHandler)
         self.lose = lose
+        self.path_end = "/REST/2.0/ticket" if post == "create" else "/comment"
         self.lost = False
         self.seen: list[str] = []  # "METHOD /path -> status" (or "-> reset")
         self.rt = httpx.Client(timeout=30)
@@ -184,7 +186,7 @@ class _LosingHandler(BaseHTTPRequestHandler):
         what = f"{self.command} {urlsplit(self.path).path}"
         lose = (
             self.command == "POST"
-            and urlsplit(self.path).path.endswith("/REST/2.0/ticket")
+            and urlsplit(self.path).path.endswith(self.server.path_end)
             and not self.server.lost
         )
         if lose and self.server.lose == "request":
@@ -195,7 +197,7 @@ class _LosingHandler(BaseHTTPRequestHandler):
         answer = self.server.rt.request(
             self.command, f"{rt.scheme}://{rt.netloc}{self.path}", headers=headers, content=body
         )
-        if lose:  # RT has answered (the ticket exists); Calmline never hears it
+        if lose:  # RT has answered (the ticket or comment exists); Calmline never hears it
             self.server.lost = True
             return self._reset(f"{what} (RT: {answer.status_code})")
         self.server.seen.append(f"{what} -> {answer.status_code}")
@@ -292,6 +294,56 @@ def test_a_create_lost_before_rt_saw_it_is_created_once_on_retry(tmp_path, rt_ap
     assert posts == ["POST /rt/REST/2.0/ticket -> reset", "POST /rt/REST/2.0/ticket -> 201"]
     search = proxy.seen.index("GET /rt/REST/2.0/tickets -> 200")  # looked first, found none
     assert proxy.seen.index("POST /rt/REST/2.0/ticket -> 201") > search, proxy.seen
+
+
+def comments_with_reference(rt_api: httpx.Client, ticket: int, reference: str) -> int:
+    """How many of ticket ``ticket``'s comments end with the export reference, read as root."""
+    history = rt_api.get(f"/ticket/{ticket}/history", params={"fields": "Type", "per_page": 100})
+    found = 0
+    for transaction in history.json()["items"]:
+        if transaction["Type"] == "Comment":
+            path = f"/transaction/{transaction['id']}/attachments"
+            parts = rt_api.get(path, params={"fields": "Content", "per_page": 100}).json()["items"]
+            found += any(export_reference_line(reference) in (p["Content"] or "") for p in parts)
+    return found
+
+
+def comment_through(proxy: LosingProxy, tmp_path, rt_api: httpx.Client):
+    """Export a new call to RT through ``proxy`` as a comment on a new ticket: the first
+    attempt, then a forced retry. Returns the ticket, the attempts and the POSTs the proxy
+    saw, after checking that the ticket has exactly one comment from this export."""
+    made = rt_api.post("/ticket", json={"Queue": "General", "Subject": "An earlier call"})
+    ticket = int(made.json()["id"])
+    store = CallStore.open(f"sqlite:///{tmp_path / 'calls.db'}")
+    delivery = Delivery(store, settings(), environ=RT_ENV | {"CALMLINE_RT_URL": proxy.url})
+    call_id = record_call(store, f"Client {uuid.uuid4().hex[:8]}")
+    first = delivery.export(call_id, "rt", ticket_id=str(ticket))
+    retried = delivery.retry_due(force=True)
+    uid = store.get(call_id).info.uid
+    store.close()
+    assert first.status == "pending" and "Could not reach RT" in first.message, first
+    assert [r.status for r in retried] == ["done"], retried
+    assert ticket_id_of(retried[0].result) == ticket
+    reference = f"{uid}/{first.export_id}"
+    assert comments_with_reference(rt_api, ticket, reference) == 1, proxy.seen
+    return ticket, [line for line in proxy.seen if line.startswith("POST")]
+
+
+@pytest.mark.reliability("fault", "RT adds a comment but its answer is lost (connection reset)")
+def test_a_comment_whose_answer_is_lost_is_not_added_twice(tmp_path, rt_api, reliability_note):
+    with LosingProxy(lose="answer", post="comment") as proxy:
+        ticket, posts = comment_through(proxy, tmp_path, rt_api)
+    assert posts == [f"POST /rt/REST/2.0/ticket/{ticket}/comment (RT: 201) -> reset"], posts
+    reliability_note(f"RT added the comment to ticket {ticket}, its answer was reset; the retry "
+                     "found it by the export reference (no second POST): 1 comment, "
+                     "0 duplicates")  # fmt: skip
+
+
+def test_a_comment_lost_before_rt_saw_it_is_added_once_on_retry(tmp_path, rt_api):
+    with LosingProxy(lose="request", post="comment") as proxy:
+        ticket, posts = comment_through(proxy, tmp_path, rt_api)
+    comment = f"POST /rt/REST/2.0/ticket/{ticket}/comment"
+    assert posts == [f"{comment} -> reset", f"{comment} -> 201"], posts
 
 
 class ScriptedRT:

@@ -27,7 +27,13 @@ from app.helpdesk import (
     RTClient,
     RTCredentials,
 )
-from app.helpdesk.rt import reference_line, rt_subject, ticketsql_date, ticketsql_string
+from app.helpdesk.rt import (
+    export_reference_line,
+    reference_line,
+    rt_subject,
+    ticketsql_date,
+    ticketsql_string,
+)
 
 RT_URL = os.environ.get("CALMLINE_TEST_RT_URL", "http://127.0.0.1:8080/rt").rstrip("/")
 RT_USER = os.environ.get("CALMLINE_TEST_RT_USER", "root")
@@ -269,6 +275,27 @@ def test_a_created_ticket_is_found_again_by_its_reference(
     assert rt.find_created_ticket("Edited: " + subject, reference, since) is None
 
 
+def test_a_comment_is_found_again_by_its_export_reference(
+    rt: RTClient, rt_api: httpx.Client
+) -> None:
+    ticket = rt.create_ticket("General", unique_subject("Router reboots"), "First contact.")
+    reference = f"{uuid.uuid4()}/7"
+    assert rt.find_comment(ticket.id, reference) is None  # a ticket without comments
+
+    rt.comment(ticket.id, "Follow-up call: replaced the router.", reference=reference)
+    rt.comment(ticket.id, "Another export of the call.", reference=f"{reference}1")
+
+    texts = [i["Content"] for i in attachments_of(rt_api, ticket.id)]
+    assert f"Follow-up call: replaced the router.\n\n{export_reference_line(reference)}\n" in texts
+    assert rt.find_comment(ticket.id, reference) == ticket
+    assert rt.find_comment(ticket.id, f"{uuid.uuid4()}/7") is None
+
+
+def test_a_missing_ticket_has_no_earlier_comment(rt: RTClient) -> None:
+    # RT 5.0.3 answers an empty history for it; the comment itself is then rejected
+    assert rt.find_comment(999_999, f"{uuid.uuid4()}/1") is None
+
+
 # --- peers that are down, silent or not RT ---------------------------------------------------
 
 
@@ -426,6 +453,32 @@ def test_a_search_rt_cannot_answer_is_rejected_not_taken_for_no_ticket(
         pytest.raises(HelpdeskRejected, match="Unknown field: Creator"),
     ):
         rt.find_created_ticket("s", REF, datetime(2026, 3, 4, tzinfo=UTC))
+
+
+def test_a_history_rt_will_not_show_is_rejected_not_taken_for_no_comment(
+    credentials: RTCredentials,
+) -> None:
+    def bad_request(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": "Invalid order"})
+
+    transport = httpx.MockTransport(bad_request)
+    with (
+        RTClient(RT_URL, credentials, transport=transport) as rt,
+        pytest.raises(HelpdeskRejected, match="ticket 7's history") as caught,
+    ):
+        rt.find_comment(7, f"{REF}/3")
+    assert "does not comment again without knowing" in str(caught.value)
+
+
+def test_only_comments_are_read_for_the_export_reference(credentials: RTCredentials) -> None:
+    seen: list[httpx.Request] = []
+    tickets = {7: f"Notes.\n\n{export_reference_line(REF + '/3')}\n"}
+    with RTClient(RT_URL, credentials, transport=fake_rt(tickets, seen)) as rt:
+        assert rt.find_comment(7, f"{REF}/3") is not None
+        assert rt.find_comment(7, f"{REF}/4") is None
+    paths = [r.url.path.removeprefix("/rt/REST/2.0") for r in seen]
+    assert paths == ["/ticket/7/history", "/transaction/71/attachments"] * 2
+    assert (seen[0].url.params["orderby"], seen[0].url.params["order"]) == ("id", "DESC")
 
 
 def test_a_search_that_times_out_is_unavailable(credentials: RTCredentials) -> None:

@@ -23,7 +23,9 @@ RT's answers, as seen from RT 5.0.3 (what the error mapping below relies on):
 
 REST 2.0 has no idempotency key, so a create whose answer was lost may have made a ticket:
 ``create_ticket(reference=…)`` puts a reference line in the first message and
-``find_created_ticket`` looks for that ticket before a retry creates another one.
+``find_created_ticket`` looks for that ticket before a retry creates another one. Comments
+likewise: ``comment(reference=…)`` ends the comment with a reference line and
+``find_comment`` looks for it among the ticket's newest comments.
 """
 
 from __future__ import annotations
@@ -58,10 +60,16 @@ _CREDENTIALS_HINT = (
 # The line ``create_ticket(reference=…)`` ends the first message with; also for people: the
 # reference is the call's uid, which ``calmline calls show`` takes.
 REFERENCE_LABEL = "Calmline call reference:"
+# The line ``comment(reference=…)`` ends a comment with: one export of a call (a call sent
+# to a ticket again on purpose is another export, another comment).
+EXPORT_REFERENCE_LABEL = "Calmline export reference:"
 _SUBJECT_BYTES = 200  # RT's Tickets.Subject column; RT cuts longer subjects itself
 # Tickets looked at by ``find_created_ticket`` (newest first): same creator, same subject,
 # created after the call started — more than a few would be another problem.
 _CANDIDATES = 20
+# A ticket's newest transactions ``find_comment`` looks through (comments, replies, status
+# changes…): an export's retry comes minutes to hours after its lost comment.
+_HISTORY_LOOKBACK = 100
 
 _ADDRESS_HINT = (
     "Calmline needs RT's web address including its path, e.g. https://rt.example.com/rt "
@@ -86,6 +94,10 @@ class TicketRef:
 
 def reference_line(reference: str) -> str:
     return f"{REFERENCE_LABEL} {reference}"
+
+
+def export_reference_line(reference: str) -> str:
+    return f"{EXPORT_REFERENCE_LABEL} {reference}"
 
 
 def rt_subject(subject: str) -> str:
@@ -272,6 +284,34 @@ class RTClient:
                 return TicketRef(id=int(ticket), url=self.ticket_url(int(ticket)))
         return None
 
+    def find_comment(self, ticket_id: int, reference: str) -> TicketRef | None:
+        """The comment an earlier ``comment(ticket_id, …, reference=…)`` added, if RT has it:
+        the ticket's newest comments, each checked for the reference line."""
+        doing = f"looking for a comment an earlier attempt may have added to ticket {ticket_id}"
+        params = {
+            "fields": "Type",
+            "orderby": "id",
+            "order": "DESC",
+            "per_page": _HISTORY_LOOKBACK,
+        }
+        path = f"/ticket/{int(ticket_id)}/history"
+        history = self._request("GET", path, params=params, doing=doing)
+        found = _json_items(history) if history.status_code == 200 else None
+        if found is None:
+            raise self._rejected(
+                history,
+                f"RT did not show ticket {ticket_id}'s history to look for an earlier comment",
+                "Calmline does not comment again without knowing; check that the ticket "
+                f"exists and that {self._who} may see it, then export the call again.",
+            )
+        line = export_reference_line(reference)
+        for transaction in found:
+            if transaction.get("Type") != "Comment":
+                continue
+            if line in self._transaction_text(str(transaction.get("id", "")), doing):
+                return TicketRef(id=int(ticket_id), url=self.ticket_url(int(ticket_id)))
+        return None
+
     def _first_message(self, ticket_id: int, doing: str) -> str:
         """The text/plain parts of ticket ``ticket_id``'s create transaction, joined ("" when
         RT does not show them)."""
@@ -285,8 +325,14 @@ class RTClient:
             (t for t in _json_items(history) or [] if t.get("Type") == "Create"),
             None,
         )
-        transaction = str((create or {}).get("id", ""))
-        if history.status_code != 200 or not transaction.isdigit():
+        if history.status_code != 200:
+            return ""
+        return self._transaction_text(str((create or {}).get("id", "")), doing)
+
+    def _transaction_text(self, transaction: str, doing: str) -> str:
+        """The text/plain parts of RT transaction ``transaction``, joined ("" when RT does
+        not show them)."""
+        if not transaction.isdigit():
             return ""
         parts = self._request(
             "GET",
@@ -303,9 +349,16 @@ class RTClient:
         )
 
     def comment(
-        self, ticket_id: int, content: str, attachments: Sequence[Attachment] = ()
+        self,
+        ticket_id: int,
+        content: str,
+        attachments: Sequence[Attachment] = (),
+        reference: str | None = None,
     ) -> TicketRef:
-        """An internal comment (not sent to the requestor) on ticket ``ticket_id``."""
+        """An internal comment (not sent to the requestor) on ticket ``ticket_id``, ending
+        with a reference line when ``reference`` is given (see ``find_comment``)."""
+        if reference:
+            content = f"{content.rstrip()}\n\n{export_reference_line(reference)}\n"
         body: dict[str, Any] = {"Content": content, "ContentType": "text/plain"}
         if attachments:
             body["Attachments"] = [_attachment_json(a) for a in attachments]

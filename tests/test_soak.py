@@ -16,6 +16,7 @@ from app.soak import (
     LatencyPoint,
     RssSample,
     SoakReport,
+    aligned_period,
     format_report,
     latency_window,
     main,
@@ -119,6 +120,28 @@ def test_looped_call_files_have_the_asked_length(shared_data, tmp_path):
         info = soundfile.info(str(path))
         assert (info.channels, info.samplerate) == (1, 8000)
         assert info.frames == 600 * 8000
+
+
+@pytest.mark.parametrize("minutes", [5, 60, 480])
+def test_the_last_latency_window_replays_the_audio_of_the_first(minutes):
+    seconds, loop_s = minutes * 60.0, 245.2
+    window_s, _ = latency_window(seconds)
+    period = aligned_period(loop_s, seconds, window_s)
+    assert abs(period - loop_s) <= loop_s / 2
+    turns = (seconds - window_s) / period
+    assert turns == pytest.approx(round(turns)) and round(turns) >= 1
+
+
+def test_an_aligned_call_repeats_every_period(shared_data, tmp_path):
+    import soundfile
+
+    agent, client, period = write_looped_call(shared_data, 300.0, tmp_path, window_s=60.0)
+    assert period == pytest.approx(240.0)  # the 245 s pair, its last 5 s left out
+    for path in (agent, client):
+        samples, rate = soundfile.read(str(path), dtype="int16")
+        assert len(samples) == 300 * rate
+        first, last = samples[: 60 * rate], samples[240 * rate :]
+        assert np.array_equal(first, last) and np.abs(first).max() > 0
 
 
 def test_missing_data_exits_2_with_a_clear_message(tmp_path, capsys):

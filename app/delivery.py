@@ -14,9 +14,9 @@ create the export records the subject it sends (``request["rt_unanswered_creates
 retry first asks RT for a ticket with that subject whose first message carries the call's
 reference (its uid) and records that ticket instead of creating another. The record is
 undone when RT answered that it did not create the ticket (credentials, rejection). A
-comment on an existing ticket is handled the same way: the export marks itself before
-sending (``request["rt_unanswered_comment"]``) and a retry first looks among the ticket's
-newest comments for the export's reference (the call's uid and the export's id).
+comment on an existing ticket is handled the same way: the export records the reference it
+sends (the call's uid and the export's id, ``request["rt_unanswered_comments"]``) and a
+retry first looks for it among the ticket's newest comments.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ WEBHOOK_SECRET_ENV = "CALMLINE_WEBHOOK_SECRET"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Subjects of RT creates that may have made a ticket without Calmline hearing back.
 UNANSWERED_CREATES = "rt_unanswered_creates"
-# Set while an RT comment may have been added without Calmline hearing back.
-UNANSWERED_COMMENT = "rt_unanswered_comment"
+# References of RT comments that may have been added without Calmline hearing back.
+UNANSWERED_COMMENTS = "rt_unanswered_comments"
 # How much earlier than the call's start (this machine's clock) RT may date its ticket.
 _RT_CLOCK_MARGIN = timedelta(days=1)
 
@@ -292,18 +292,9 @@ class Delivery:
         """A new ticket for the call — or the one an earlier attempt made, when RT has it."""
         reference = record.info.uid
         subject = rt_subject(_subject(record))
-        unanswered: list[str] = list(request.get(UNANSWERED_CREATES) or [])
-        if reference:
-            since = record.info.started_at - _RT_CLOCK_MARGIN
-            for earlier in unanswered:
-                found = client.find_created_ticket(earlier, reference, since)
-                if found is not None:
-                    return found
-            # Recorded before sending: a lost answer, or Calmline stopping mid-request,
-            # leaves the next attempt knowing to look first.
-            self._set_unanswered(export_id, request, [*unanswered, subject])
         contact = record.info.client_contact.strip()
-        try:
+
+        def create() -> TicketRef:
             return client.create_ticket(
                 request["queue"],
                 subject,
@@ -312,10 +303,18 @@ class Delivery:
                 requestor=contact if _EMAIL.match(contact) else None,
                 reference=reference or None,
             )
-        except (HelpdeskAuthError, HelpdeskRejected):
-            if reference:  # RT answered, and did not create this one
-                self._set_unanswered(export_id, request, unanswered)
-            raise
+
+        if not reference:
+            return create()
+        since = record.info.started_at - _RT_CLOCK_MARGIN
+        return self._at_most_once(
+            export_id,
+            request,
+            UNANSWERED_CREATES,
+            subject,
+            lambda earlier: client.find_created_ticket(earlier, reference, since),
+            create,
+        )
 
     def _comment_rt(
         self,
@@ -329,26 +328,47 @@ class Delivery:
         """The call's comment on the request's ticket — or the one an earlier attempt of this
         export added, when RT has it."""
         ticket_id = int(request["ticket_id"])
-        reference = f"{record.info.uid}/{export_id}" if record.info.uid else None
-        if reference:
-            if request.get(UNANSWERED_COMMENT):
-                found = client.find_comment(ticket_id, reference)
-                if found is not None:
-                    return found
-            self._set_request(export_id, request, UNANSWERED_COMMENT, True)
+        if not record.info.uid:
+            return client.comment(ticket_id, content, attachments)
+        reference = f"{record.info.uid}/{export_id}"
+        return self._at_most_once(
+            export_id,
+            request,
+            UNANSWERED_COMMENTS,
+            reference,
+            lambda earlier: client.find_comment(ticket_id, earlier),
+            lambda: client.comment(ticket_id, content, attachments, reference=reference),
+        )
+
+    def _at_most_once(
+        self,
+        export_id: int,
+        request: dict[str, Any],
+        key: str,
+        mark: str,
+        find: Callable[[str], TicketRef | None],
+        send: Callable[[], TicketRef],
+    ) -> TicketRef:
+        """``send()`` — unless an earlier attempt of this export already got it done and its
+        answer was lost: each earlier attempt's mark (under ``request[key]``) is looked for
+        with ``find`` first. The mark is recorded before sending, so a lost answer or
+        Calmline stopping mid-request leaves the next attempt knowing to look, and taken
+        back when RT answered that it did not do it (credentials, rejection)."""
+        earlier: list[str] = list(request.get(key) or [])
+        for before in earlier:
+            found = find(before)
+            if found is not None:
+                return found
+        self._set_request(export_id, request, key, list(dict.fromkeys([*earlier, mark])))
         try:
-            return client.comment(ticket_id, content, attachments, reference=reference)
+            return send()
         except (HelpdeskAuthError, HelpdeskRejected):
-            if reference:  # RT answered, and did not add this one
-                self._set_request(export_id, request, UNANSWERED_COMMENT, False)
+            self._set_request(export_id, request, key, earlier)
             raise
 
     def _set_request(self, export_id: int, request: dict[str, Any], key: str, value: Any) -> None:
         request[key] = value
         self.store.update_export(export_id, request=dict(request))
-
-    def _set_unanswered(self, export_id: int, request: dict[str, Any], subjects: list[str]) -> None:
-        self._set_request(export_id, request, UNANSWERED_CREATES, list(dict.fromkeys(subjects)))
 
     def _send_webhook(self, record: CallRecord, request: dict[str, Any]) -> str:
         payload = {

@@ -17,7 +17,7 @@ and MKL without its buffer cache +85 vs +84 MB; a fixed 128 KiB mmap threshold +
 The other half of the creep was not free memory at all: oneDNN (inside CTranslate2) compiles
 and caches a kernel set for every new length of Whisper's input window, about 1 MB each and
 up to 1024 of them. ``models.stt`` now rounds windows to whole seconds (at most 21 lengths);
-the hour's soak went from +60.8 to +37.3 MB with both.
+the hour's soak went from +60.8 MB to +37.3 and +25.1 MB in two runs with both.
 
 :class:`HeapTrim` is a pipeline stage that does nothing to the events; on the call clock's
 tick it trims the heap (:func:`trim_heap`) at most once every ``every_s`` seconds of wall

@@ -27,7 +27,7 @@ from app.records import (
 )
 from app.redact import ALL_KINDS, RedactStage
 from app.session import CallSession
-from app.transcript import Committed, Segment, Stage, run_stages
+from app.transcript import Committed, Revised, Segment, Stage, run_stages
 from audio.resample import resample_to_16k
 from audio.sides import Side
 from audio.sources import FileChannel, FileReplaySource, read_channel
@@ -48,6 +48,7 @@ class CallResult:
     flags: list[Flag] = field(default_factory=list)
     notes: list[IncidentNote] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)  # items the coach heard done
+    latencies: list[float] = field(default_factory=list)  # of each first commit (realtime)
 
     @property
     def input_errors(self) -> dict[str, str]:
@@ -94,7 +95,9 @@ class CallResult:
             "flags": [f.to_json() for f in self.flags],
             "notes": [n.to_json() for n in self.notes],
         }
-        latencies = [s.latency_s for s in self.segments if s.latency_s is not None]
+        latencies = self.latencies or [
+            s.latency_s for s in self.segments if s.latency_s is not None
+        ]
         if latencies:
             data["latency_s"] = {
                 "p50": round(float(np.percentile(latencies, 50)), 3),
@@ -133,6 +136,7 @@ class _Collector:
         self.flags: list[Flag] = []
         self.notes: list[IncidentNote] = []
         self.checklist: list[str] = []
+        self.latencies: list[float] = []  # every first commit's, revised lines included
         self._lock = threading.Lock()
         self._lists: dict[type, list[Any]] = {
             MoodUpdate: self.mood, Cue: self.cues, Flag: self.flags, IncidentNote: self.notes
@@ -140,8 +144,19 @@ class _Collector:
 
     def __call__(self, event: Any) -> None:
         with self._lock:
-            if isinstance(event, Committed):
+            if isinstance(event, Revised):
+                gone = set(event.replaces)
+                self.segments[:] = [s for s in self.segments if s.id not in gone]
                 self.segments.append(event.segment)
+                for items in (self.cues, self.flags, self.notes):
+                    items[:] = [
+                        replace(i, segment_id=event.segment.id) if i.segment_id in gone else i
+                        for i in items
+                    ]
+            elif isinstance(event, Committed):
+                self.segments.append(event.segment)
+                if event.segment.latency_s is not None:
+                    self.latencies.append(event.segment.latency_s)
             elif type(event) in self._lists:
                 self._lists[type(event)].append(event)
             elif isinstance(event, ChecklistTick) and event.item not in self.checklist:
@@ -175,6 +190,7 @@ class _Collector:
             flags=self.flags,
             notes=self.notes,
             checklist=self.checklist,
+            latencies=self.latencies,
             **extra,
         )
 

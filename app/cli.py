@@ -23,7 +23,7 @@ from app.coach import Cue, Flag, IncidentNote
 from app.mood import MoodUpdate
 from app.settings import Settings, SettingsError, load_settings
 from app.store.db import StoreError
-from app.transcript import Committed, Degraded, InputLost, InputRestored, Partial
+from app.transcript import Committed, Degraded, InputLost, InputRestored, Partial, Revised
 from audio.errors import AudioInputError
 from audio.sides import Side
 from models.errors import ModelError
@@ -63,6 +63,10 @@ class TranscriptPrinter:
                 seg = event.segment
                 self._clear()
                 latency = f"  ({seg.latency_s:.2f} s)" if seg.latency_s is not None else ""
+                if isinstance(event, Revised):  # a terminal cannot rewrite the lines above
+                    latency = "  (revised: replaces the line" + (
+                        "s above)" if len(event.replaces) > 2 else " above)"
+                    )
                 if seg.sentiment:
                     label = seg.sentiment["label"]
                     latency = f"  [{label} {seg.sentiment['scores'][label]:.2f}]{latency}"
@@ -630,6 +634,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay this much of a call at real-time pace for live latency (default 120)",
     )
     p.add_argument("--skip-live", action="store_true", help="skip the real-time replay part")
+    p.add_argument(
+        "--bands",
+        default="clean,pstn,noisy-mobile",
+        help="telephone lines for the WER rows: clean, pstn, gsm, amr, noisy-mobile, quiet, "
+        "clipped, or all (default clean,pstn,noisy-mobile)",
+    )
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.set_defaults(func=cmd_bench)
 

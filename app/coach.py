@@ -18,7 +18,7 @@ from typing import Any
 
 from app.mood import MoodUpdate, SentimentScorer
 from app.playbook import CHECKLIST, Playbook, Situation
-from app.transcript import Committed, InputLost, InputRestored, Partial, Segment
+from app.transcript import Committed, InputLost, InputRestored, Partial, Revised, Segment
 from app.wording import Wording
 from audio.sides import Side
 
@@ -150,7 +150,9 @@ class Coach:
         moods = {e.segment_id: e for e in events if isinstance(e, MoodUpdate)}
         for event in events:
             out.append(event)
-            if isinstance(event, Committed):
+            if isinstance(event, Revised):
+                out.extend(self._on_revised(event.segment, event.replaces))
+            elif isinstance(event, Committed):
                 segment = event.segment
                 self._advance(segment.end + (segment.latency_s or 0.0), out)
                 self._last_speech_at = max(self._last_speech_at, segment.end)
@@ -257,6 +259,40 @@ class Coach:
         if any(d.kind == "abuse" for d in found):
             self._boundary_at = self._now  # the abuse cue asks the agent to set the boundary
         out.extend(self._check_sustained(segment))
+        return out
+
+    def _on_revised(self, segment: Segment, replaces: tuple[int, ...]) -> list[Any]:
+        """A line decoded again over a longer stretch: the words it now has can show a
+        situation its pieces did not ("you are" + "an idiot"). Only what the words say is
+        looked for, and only kinds not raised on the replaced lines; the running counts
+        (negative lines in a row, pace) already took the pieces."""
+        raised = {c.kind for c in self.cues if c.segment_id in replaces}
+        words = self.wording.words(segment.text)
+        found: list[_Detected] = []
+        out: list[Any] = []
+        if segment.speaker is Side.CLIENT:
+            insults = self.wording.aimed_at_you(words, self.wording.find("insults", words))
+            if insults or self.wording.has("abuse_phrases", words):
+                window = self.playbook["abuse_continues"].setting("window_s")
+                recent = self._boundary_at is not None and self._now - self._boundary_at <= window
+                found.append(_Detected("abuse_continues" if recent else "abuse", segment))
+            elif self.wording.find("profanity", words):
+                found.append(_Detected("profanity", segment))
+            if self.wording.has("manager_request", words):
+                found.append(_Detected("manager_request", segment))
+                if not self._flagged_manager:
+                    self._flagged_manager = True
+                    out.append(self._flag("manager_request", segment))
+        else:
+            out.extend(self._tick_checklist(segment, words))
+            if self.wording.has("blame", words):
+                found.append(_Detected("blame", segment))
+        found = [d for d in found if d.kind not in raised]
+        if any(d.kind == "abuse_continues" for d in found):
+            out.extend(self._document_abuse(segment))
+        out.extend(self._raise_best(found))
+        if any(d.kind == "abuse" for d in found):
+            self._boundary_at = self._now
         return out
 
     def _document_abuse(self, segment: Segment) -> list[Any]:

@@ -5,7 +5,11 @@ sources, tests drive it with arrays. One ``step()`` does at most one decode, cho
 latency stays bounded:
 
 1. a finished utterance waiting to be committed (oldest first, either side) always wins;
-2. otherwise an interim hypothesis for a side that is still speaking, when it is due;
+2. then a revision: a speaker who went on after a short pause has the whole stretch
+   decoded again, and the result replaces the lines it covers (:class:`Revised`) when it
+   is at least as complete — a short piece on its own decodes worse than in its sentence
+   ("Hey guys" came out as "There you go" alone, right in context);
+3. otherwise an interim hypothesis for a side that is still speaking, when it is due;
    interims are skipped entirely while commits are waiting, and spaced out further when
    decoding is slow, so falling behind sheds interim work instead of drifting.
 """
@@ -23,16 +27,18 @@ from typing import Protocol
 import numpy as np
 
 from app.crosstalk import SpeechLevel, is_crosstalk, loud_level
-from app.transcript import Committed, Degraded, Discarded, Event, Partial, Segment
+from app.transcript import Committed, Degraded, Discarded, Event, Partial, Revised, Segment
 from audio.sides import Side
 from audio.vad import FRAME, SAMPLE_RATE, Segmenter, Utterance, VadSettings
-from models.stt import Decoded, is_invented
+from models.stt import Decoded, has_loop, is_invented
 
 log = logging.getLogger(__name__)
 
 
 class Decoder(Protocol):
-    def decode(self, audio: np.ndarray, beam_size: int = 5, previous: str = "") -> Decoded: ...
+    def decode(
+        self, audio: np.ndarray, beam_size: int = 5, prompt: str = "", window_s: float = 10.0
+    ) -> Decoded: ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,14 @@ class LiveSettings:
     interim_every_s: float = 1.0  # of new speech, at least
     min_interim_audio_s: float = 0.8
     quiet_dbfs: float = -55.0  # an utterance quieter than this is line noise
+    revise_gap_s: float = 1.5  # speech resumed within this pause: decode the stretch again
+    revise_max_s: float = 25.0  # longest stretch decoded again (Whisper's window is 30 s)
+    revise_window_s: float = 30.0  # revisions do not hold up a commit: Whisper's full window
+    vocabulary: tuple[str, ...] = ()  # names the team's callers say, to bias the decoder
+
+    @property
+    def prompt(self) -> str:
+        return ", ".join(term.strip() for term in self.vocabulary if term.strip())
 
 
 @dataclass
@@ -52,7 +66,22 @@ class DecodeStats:
     interims_skipped: int = 0
     discarded: int = 0
     failures: int = 0  # decodes that raised (the utterance is retried once, then skipped)
+    revisions: int = 0  # lines replaced by a decode of the longer stretch
+    revisions_kept: int = 0  # decodes of a longer stretch that were not better
     decode_seconds: float = 0.0
+
+
+@dataclass
+class _Line:
+    """A committed line still open to revision: its audio and what is shown for it."""
+
+    segment_id: int
+    utterance: Utterance
+    text: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
 
 
 class LiveTranscriber:
@@ -73,7 +102,8 @@ class LiveTranscriber:
         self._ids = itertools.count(1)
         self._last_interim_at = dict.fromkeys(Side, 0)  # samples of active audio
         self._shown_interim = dict.fromkeys(Side, False)
-        self._previous = dict.fromkeys(Side, "")  # each speaker's last committed text
+        self._open: dict[Side, list[_Line]] = {side: [] for side in Side}  # revisable lines
+        self._revise: list[Side] = []  # sides whose open lines wait to be decoded together
         self._interim_cost = 0.0
         self.stats = DecodeStats()
 
@@ -111,14 +141,16 @@ class LiveTranscriber:
         if self._pending:
             *_, side, utterance = heapq.heappop(self._pending)
             return self._commit(side, utterance)
+        if self._revise:
+            return self._revision(self._revise.pop(0))
         if allow_interim:
             return self._interim()
         return []
 
     def drain(self) -> list[Event]:
-        """Commit everything waiting (used at stop)."""
+        """Commit (and revise) everything waiting (used at stop)."""
         events: list[Event] = []
-        while self._pending:
+        while self._pending or self._revise:
             events.extend(self.step(allow_interim=False))
         return events
 
@@ -152,16 +184,100 @@ class LiveTranscriber:
                 reason = "no speech recognised"
         if reason is not None or decoded is None:
             self.stats.discarded += 1
+            self._open[side] = []  # never decode across what was thrown away
             events.append(
                 Discarded(side, utterance.start, utterance.end, reason or "no speech recognised")
             )
             return events
         self._levels[side].add(own_level)
-        self._previous[side] = decoded.text
         self.stats.commits += 1
         segment = Segment(next(self._ids), side, utterance.start, utterance.end, decoded.text)
+        self._keep_open(side, _Line(segment.id, utterance, decoded.text))
         events.append(Committed(segment))
         return events
+
+    # -- revisions -----------------------------------------------------------------------
+    def _keep_open(self, side: Side, line: _Line) -> None:
+        """Join ``line`` to the speaker's open stretch when they went on after a short pause
+        (and the other side did not take the turn), else start a new stretch with it."""
+        s = self.settings
+        lines = self._open[side]
+        other = self._open[side.other]
+        if lines:
+            last, first = lines[-1].utterance, lines[0].utterance
+            turn_taken = bool(other) and other[-1].utterance.start > last.end
+            if (
+                line.utterance.start - last.end <= s.revise_gap_s
+                and line.utterance.end - first.start <= s.revise_max_s
+                and not turn_taken
+            ):
+                lines.append(line)
+                if side not in self._revise:
+                    self._revise.append(side)
+                return
+        self._open[side] = [line]
+        if side in self._revise:
+            self._revise.remove(side)
+
+    def _stretch_audio(self, lines: list[_Line]) -> np.ndarray:
+        """The open lines' audio on one timeline; the pauses between them are what the
+        segmenter kept around each piece (its padding), silence beyond that."""
+        start = lines[0].utterance.audio_offset
+        end = max(line.utterance.audio_offset + len(line.utterance.audio) for line in lines)
+        audio = np.zeros(end - start, dtype=np.float32)
+        for line in lines:
+            at = line.utterance.audio_offset - start
+            audio[at : at + len(line.utterance.audio)] = line.utterance.audio
+        return audio
+
+    def _revision(self, side: Side) -> list[Event]:
+        lines = self._open[side]
+        if len(lines) < 2:
+            return []
+        audio = self._stretch_audio(lines)
+        seconds = (lines[-1].utterance.end_sample - lines[0].utterance.start_sample) / SAMPLE_RATE
+        started = self._timer()
+        try:
+            decoded = self._decoder.decode(
+                audio,
+                beam_size=self.settings.beam_size,
+                prompt=self.settings.prompt,
+                window_s=self.settings.revise_window_s,
+            )
+        except Exception:  # the lines as committed stand
+            log.exception("decoding a %.1f s stretch again failed", seconds)
+            self.stats.failures += 1
+            return []
+        finally:
+            self.stats.decode_seconds += self._timer() - started
+        words = len(decoded.text.split())
+        if (
+            is_invented(decoded.text, decoded.avg_logprob, decoded.no_speech_prob, seconds)
+            or has_loop(decoded.text)
+            or words < sum(line.words for line in lines)
+        ):
+            self.stats.revisions_kept += 1
+            return []
+        first, last = lines[0], lines[-1]
+        self.stats.revisions += 1
+        replaced = tuple(line.segment_id for line in lines)
+        merged = Utterance(
+            first.utterance.start_sample,
+            last.utterance.end_sample,
+            audio,
+            first.utterance.audio_offset,
+            (first.utterance.voiced_frames[0], last.utterance.voiced_frames[1]),
+        )
+        self._open[side] = [_Line(first.segment_id, merged, decoded.text)]
+        segment = Segment(
+            first.segment_id,
+            side,
+            first.utterance.start,
+            last.utterance.end,
+            decoded.text,
+            revised=True,
+        )
+        return [Revised(segment, replaces=replaced)]
 
     def _decode_committed(
         self, side: Side, utterance: Utterance, events: list[Event]
@@ -171,9 +287,7 @@ class LiveTranscriber:
         for attempt in (1, 2):
             try:
                 return self._decoder.decode(
-                    utterance.audio,
-                    beam_size=self.settings.beam_size,
-                    previous=self._previous[side],
+                    utterance.audio, beam_size=self.settings.beam_size, prompt=self.settings.prompt
                 )
             except Exception as exc:
                 self.stats.failures += 1
@@ -214,9 +328,7 @@ class LiveTranscriber:
             return []
         started = self._timer()
         try:
-            decoded = self._decoder.decode(
-                audio, beam_size=s.interim_beam_size, previous=self._previous[side]
-            )
+            decoded = self._decoder.decode(audio, beam_size=s.interim_beam_size, prompt=s.prompt)
         except Exception:  # interim text is a preview: skip it; commits report failures
             log.exception("interim decode failed")
             self.stats.failures += 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.transcript import Committed, Event
+from app.transcript import Committed, Event, Revised
 from audio.sides import Side
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,9 @@ class ClientMood:
                 log.exception("sentiment scoring failed for segment %s", segment.id)
                 out.append(event)
                 continue
-            out.append(Committed(replace(segment, sentiment=sentiment)))
+            out.append(replace(event, segment=replace(segment, sentiment=sentiment)))
+            if isinstance(event, Revised):  # the line is re-scored; the mood moved already
+                continue
             value = self.tracker.add(segment.end, utterance_score(sentiment["scores"]))
             out.append(MoodUpdate(segment.end, value, self.tracker.trend(segment.end), segment.id))
         return out

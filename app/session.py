@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.live import Decoder, DecodeStats, LiveSettings, LiveTranscriber
-from app.transcript import Committed, InputLost, InputRestored, Stage, run_stages
+from app.transcript import Committed, InputLost, InputRestored, Revised, Stage, run_stages
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
 from audio.sides import Side
@@ -68,6 +68,7 @@ class CallSession:
         self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._input_changes = dict.fromkeys(sources, 0)
         self._lost_since: dict[Side, float] = {}
+        self._latencies: dict[int, float] = {}  # segment id → seconds to its first commit
 
     @classmethod
     def create(
@@ -168,10 +169,15 @@ class CallSession:
                 self._audio_sink = None
 
     def _with_latency(self, event: Any) -> Any:
+        """A line's latency is its first commit's: a revision comes later by design."""
+        if isinstance(event, Revised):
+            latency = self._latencies.get(event.segment.id)
+            return replace(event, segment=replace(event.segment, latency_s=latency))
         if isinstance(event, Committed) and self._started_at is not None:
             spoken_until = self._started_at + event.segment.end / self._pace
             latency = max(0.0, self._clock() - spoken_until)
-            return Committed(replace(event.segment, latency_s=latency))
+            self._latencies[event.segment.id] = latency
+            return replace(event, segment=replace(event.segment, latency_s=latency))
         return event
 
     def _emit(self, events: list[Any]) -> None:

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from app.transcript import Committed
+from app.transcript import Committed, Revised
 from audio.errors import AudioInputError
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -430,7 +430,11 @@ class _Listener:
         self.started = 0.0  # time.monotonic() when the call started
 
     def __call__(self, event: Any) -> None:
-        if isinstance(event, Committed) and event.segment.latency_s is not None:
+        if (
+            isinstance(event, Committed)
+            and not isinstance(event, Revised)  # its latency is its first commit's
+            and event.segment.latency_s is not None
+        ):
             seg = event.segment
             commit = time.monotonic() - self.started
             with self._lock:

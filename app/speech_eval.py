@@ -12,7 +12,7 @@ import numpy as np
 import soundfile
 
 from app.live import LiveSettings, LiveTranscriber
-from app.transcript import Committed
+from app.transcript import Committed, Revised
 from audio.resample import resample_to_16k
 from audio.sides import Side
 from audio.vad import SAMPLE_RATE
@@ -26,7 +26,10 @@ class Clip:
     reference: str
 
 
-def load_clips(data: Path, include_long: bool = True) -> list[Clip]:
+def load_clips(data: Path, include_long: bool = True, include_silver: bool = False) -> list[Clip]:
+    """The clips with human references; ``include_silver`` adds RealtimeSTT's 52 s monologue,
+    whose reference was made by Whisper large-v2 (more words for the telephone-band
+    comparison, where both sides of a ratio are measured against the same reference)."""
     speech = data / "speech"
     clips = []
     for wav in sorted((speech / "ljspeech").glob("*.wav")):
@@ -57,6 +60,12 @@ def load_clips(data: Path, include_long: bool = True) -> list[Clip]:
                 samples, rate = soundfile.read(handle, dtype="float32")
             text = z.read(txt_name).decode("utf-8-sig").split("\t", 1)[1]
         clips.append(Clip("azure", resample_to_16k(samples, rate), text))
+    if include_silver:
+        folder = speech / "realtimestt"
+        expected = json.loads((folder / "asr-reference.expected_sentences.json").read_text())
+        text = " ".join(u["text"] for u in expected["utterances"])
+        samples, rate = soundfile.read(folder / "asr-reference.wav", dtype="float32")
+        clips.append(Clip("realtimestt", resample_to_16k(samples, rate), text))
     return clips
 
 
@@ -70,20 +79,51 @@ def offline_text(engine: WhisperEngine, audio: np.ndarray) -> str:
     return " ".join(t.text for t in engine.transcribe(audio))
 
 
+class Lines:
+    """The transcript as the window shows it: committed lines, revisions replacing them."""
+
+    def __init__(self) -> None:
+        self._lines: dict[int, tuple[float, str]] = {}
+
+    def add(self, events: list) -> None:
+        for event in events:
+            if isinstance(event, Revised):
+                for gone in event.replaces:
+                    self._lines.pop(gone, None)
+            if isinstance(event, Committed):
+                self._lines[event.segment.id] = (event.segment.start, event.segment.text)
+
+    @property
+    def text(self) -> str:
+        return " ".join(text for _start, text in sorted(self._lines.values()))
+
+
 def live_text(
-    engine: WhisperEngine, audio: np.ndarray, settings: LiveSettings | None = None
+    engine: WhisperEngine,
+    audio: np.ndarray,
+    settings: LiveSettings | None = None,
+    block_s: float = 0.1,
+    interims: bool = True,
 ) -> str:
-    """The clip through the live path in 100 ms blocks, interims included, other side silent."""
+    """The clip through the live path, other side silent: 100 ms blocks with interims as on
+    a live call, or (``block_s=1, interims=False``) as `calmline analyze` feeds a file."""
     live = LiveTranscriber(engine, settings)
     padded = np.concatenate(
         [np.zeros(SAMPLE_RATE * 3 // 10, np.float32), audio, np.zeros(SAMPLE_RATE, np.float32)]
     )
-    block = SAMPLE_RATE // 10
-    texts = []
+    block = int(SAMPLE_RATE * block_s)
+    lines = Lines()
     for i in range(0, len(padded), block):
         live.feed(Side.AGENT, padded[i : i + block])
         live.feed(Side.CLIENT, np.zeros(len(padded[i : i + block]), dtype=np.float32))
-        texts.extend(e.segment.text for e in live.step() if isinstance(e, Committed))
+        lines.add(live.step(allow_interim=interims))
     live.finish()
-    texts.extend(e.segment.text for e in live.drain() if isinstance(e, Committed))
-    return " ".join(texts)
+    lines.add(live.drain())
+    return lines.text
+
+
+def analyze_text(
+    engine: WhisperEngine, audio: np.ndarray, settings: LiveSettings | None = None
+) -> str:
+    """The clip as `calmline analyze` transcribes a file: 1 s blocks, no interims."""
+    return live_text(engine, audio, settings, block_s=1.0, interims=False)

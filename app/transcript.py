@@ -21,6 +21,7 @@ class Segment:
     text: str
     latency_s: float | None = None
     sentiment: dict[str, Any] | None = None
+    revised: bool = False  # decoded again over a longer stretch (see Revised)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -33,12 +34,27 @@ class Segment:
         if self.latency_s is not None:
             data["latency_s"] = round(self.latency_s, 3)
         data["sentiment"] = self.sentiment
+        if self.revised:
+            data["revised"] = True
         return data
 
 
 @dataclass(frozen=True)
 class Committed:
     segment: Segment
+
+
+@dataclass(frozen=True)
+class Revised(Committed):
+    """A committed line decoded again with more of the speaker's speech: they went on after
+    a short pause, and the whole stretch decodes better than its pieces. ``segment`` (with
+    the id of the first line) replaces the lines ``replaces``; the other ids are gone.
+
+    A subclass of :class:`Committed`, so stages that change a line's text (redaction,
+    sentiment) treat a revision exactly like a first commit; consumers that keep lines
+    replace instead of adding (``isinstance(event, Revised)`` first)."""
+
+    replaces: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ class InputRestored:
         return f"{what} back after {self.after_s:.0f} s ({self.device})."
 
 
-Event = Committed | Partial | Discarded | Degraded | InputLost | InputRestored
+Event = Committed | Revised | Partial | Discarded | Degraded | InputLost | InputRestored
 
 # A stage of the call pipeline after transcription (sentiment, coach): takes the events of
 # one step and returns them, possibly changed, with its own events added.

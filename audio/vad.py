@@ -51,8 +51,16 @@ class StreamingVad:
 
 @dataclass(frozen=True)
 class VadSettings:
+    """Speech starts at ``threshold`` and goes on while the probability stays above
+    ``neg_threshold``; on a telephone-band line (nothing above 4 kHz) the ``narrowband_``
+    pair applies. Silero was trained on wideband audio: on the reference clips through a
+    G.711 line its speech probability has a median of 0.55 (0.99 clean), so at 0.5 whole
+    phrases went unheard (live WER 0.21 against 0.09 for bare faster-whisper)."""
+
     threshold: float = 0.5
     neg_threshold: float = 0.35
+    narrowband_threshold: float = 0.25
+    narrowband_neg_threshold: float = 0.12
     min_silence_ms: int = 400
     min_speech_ms: int = 250
     speech_pad_ms: int = 200
@@ -106,6 +114,38 @@ class LevelHistory:
         return np.fromiter((self._levels[i] for i in range(lo, hi)), dtype=np.float32)
 
 
+class LineBand:
+    """Is this side a telephone-band line? Judged from its loud frames: wideband audio puts
+    more than −40 dB of a frame's energy above 4 kHz in most of them (80 % of the clean
+    reference clips' frames), a G.711, GSM or AMR line in none (about −110 dB)."""
+
+    LOUD_DBFS = -45.0
+    WIDE_SHARE = 1e-4
+    _HIGH_BIN = FRAME * 4_000 // SAMPLE_RATE + 2  # first FFT bin clearly above 4 kHz
+
+    def __init__(self, window: int = 200, min_frames: int = 20) -> None:
+        self._wide: collections.deque[bool] = collections.deque(maxlen=window)
+        self._min_frames = min_frames
+        self._taper = np.hanning(FRAME).astype(np.float32)
+
+    @property
+    def narrowband(self) -> bool:
+        """Until there is evidence of wideband speech, the line is taken as narrowband:
+        the permissive thresholds cost nothing measurable on clean speech."""
+        if len(self._wide) < self._min_frames:
+            return True
+        return sum(self._wide) < 0.05 * len(self._wide)
+
+    def add(self, frames: np.ndarray, levels: np.ndarray) -> None:
+        """``frames``: (n, FRAME) audio, ``levels``: their dBFS."""
+        loud = frames[levels > self.LOUD_DBFS]
+        if not len(loud):
+            return
+        power = np.abs(np.fft.rfft(loud * self._taper, axis=1)) ** 2
+        share = power[:, self._HIGH_BIN :].sum(axis=1) / np.maximum(power.sum(axis=1), 1e-20)
+        self._wide.extend(bool(x) for x in share > self.WIDE_SHARE)
+
+
 class Segmenter:
     """Cuts one side's 16 kHz stream into utterances.
 
@@ -123,6 +163,7 @@ class Segmenter:
         self._max_samples = int(s.max_utterance_s * SAMPLE_RATE)
         self.levels = LevelHistory()
         self.probabilities = LevelHistory()
+        self.band = LineBand()
         self._audio = np.zeros(0, dtype=np.float32)  # recent audio
         self._audio_offset = 0  # sample index of self._audio[0]
         self._samples_seen = 0
@@ -157,11 +198,15 @@ class Segmenter:
         self._samples_seen += len(samples)
         probs = self._vad.process(samples)
         done: list[Utterance] = []
-        for prob in probs:
+        if len(probs):
+            lo = self._frames_done * FRAME - self._audio_offset
+            frames = self._audio[lo : lo + len(probs) * FRAME].reshape(-1, FRAME)
+            levels = [rms_dbfs(frame) for frame in frames]
+            self.band.add(frames, np.asarray(levels))
+        for index, prob in enumerate(probs):
             frame = self._frames_done
             self._frames_done += 1
-            lo = frame * FRAME - self._audio_offset
-            self.levels.append(rms_dbfs(self._audio[lo : lo + FRAME]))
+            self.levels.append(levels[index])
             self.probabilities.append(float(prob))
             utterance = self._step(frame, float(prob))
             if utterance is not None:
@@ -180,14 +225,18 @@ class Segmenter:
 
     def _step(self, frame: int, prob: float) -> Utterance | None:
         s = self.settings
+        if self.band.narrowband:
+            threshold, neg_threshold = s.narrowband_threshold, s.narrowband_neg_threshold
+        else:
+            threshold, neg_threshold = s.threshold, s.neg_threshold
         if self._speech_start is None:
-            if prob >= s.threshold:
+            if prob >= threshold:
                 self._speech_start = frame
                 self._last_speech_end = frame + 1
                 self._silence_run = 0
                 self._mid_pause = None
             return None
-        if prob >= s.threshold or (prob >= s.neg_threshold and self._silence_run == 0):
+        if prob >= threshold or (prob >= neg_threshold and self._silence_run == 0):
             if self._silence_run >= 3:  # ≥ 96 ms pause: a place to cut a long monologue
                 self._mid_pause = self._last_speech_end
             self._silence_run = 0

@@ -36,7 +36,7 @@ MAX_WINDOW_S = 30.0
 # 400 utterances of 0.5–30 s grew the process by 315 MB with windows of every length, by
 # 43 MB (then flat) with whole seconds, which give at most 21 lengths.
 WINDOW_STEP_S = 1.0
-PREVIOUS_TOKENS = 64  # of the same speaker's last words, given to the decoder as context
+PROMPT_TOKENS = 64  # of the team vocabulary, given to the decoder as context
 
 
 @dataclass(frozen=True)
@@ -181,14 +181,24 @@ class WhisperEngine:
         features = np.ascontiguousarray(features[np.newaxis, :, :frames], dtype=np.float32)
         return ctranslate2.StorageView.from_array(features)
 
-    def decode(self, audio: np.ndarray, beam_size: int = 5, previous: str = "") -> Decoded:
+    def decode(
+        self,
+        audio: np.ndarray,
+        beam_size: int = 5,
+        prompt: str = "",
+        window_s: float = LIVE_WINDOW_S,
+    ) -> Decoded:
         """Transcribe one utterance (≤ 30 s, 16 kHz mono float32).
 
-        ``previous`` is what the same speaker said just before: like faster-whisper's
-        ``condition_on_previous_text`` it keeps spelling and names consistent across
-        utterances. The loop-safe retry drops it, as faster-whisper does when decoding fails.
+        ``prompt`` is text given to the decoder as what came before (the team vocabulary).
+        The speaker's own previous line is not given: measured on the reference clips, that
+        context made Whisper stop early on noisy lines ("Welcome to the new demo of my" for a
+        6 s sentence) and raised tiny.en's WER on every band but one. The loop-safe retry
+        drops the prompt, as faster-whisper does when decoding fails. ``window_s`` is the
+        shortest window (30 s: Whisper's own, slower and a little more accurate on degraded
+        lines, for revisions that do not hold up a commit).
         """
-        decoded = self._decode(audio, beam_size, LIVE_WINDOW_S, previous)
+        decoded = self._decode(audio, beam_size, window_s, prompt)
         if has_loop(decoded.text):
             retry = self._decode(audio, beam_size, MAX_WINDOW_S)
             if not has_loop(retry.text) or len(retry.text) < len(decoded.text):
@@ -196,7 +206,7 @@ class WhisperEngine:
         return decoded
 
     def _decode(
-        self, audio: np.ndarray, beam_size: int, min_window: float, previous: str = ""
+        self, audio: np.ndarray, beam_size: int, min_window: float, prompt: str = ""
     ) -> Decoded:
         seconds = len(audio) / SAMPLE_RATE
         encoded = self._model.model.encode(self._features(audio, min_window), to_cpu=False)
@@ -205,23 +215,23 @@ class WhisperEngine:
             ranked = self._model.model.detect_language(encoded)[0]
             language = ranked[0][0][2:-2]
         tokenizer = self._tokenizer(language)
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        if previous.strip():
-            context = tokenizer.encode(" " + previous.strip())[-PREVIOUS_TOKENS:]
-            prompt = [tokenizer.sot_prev, *context, *prompt]
+        tokens = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        if prompt.strip():
+            context = tokenizer.encode(" " + prompt.strip())[-PROMPT_TOKENS:]
+            tokens = [tokenizer.sot_prev, *context, *tokens]
         result = self._model.model.generate(
             encoded,
-            [prompt],
+            [tokens],
             beam_size=beam_size,
-            max_length=min(448, len(prompt) + 10 + int(seconds * 10)),
+            max_length=min(448, len(tokens) + 10 + int(seconds * 10)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=_suppressed(tokenizer),
         )[0]
-        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        said = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         return Decoded(
-            text=tokenizer.decode(tokens).strip(),
+            text=tokenizer.decode(said).strip(),
             avg_logprob=float(result.scores[0]) if result.scores else -10.0,
             no_speech_prob=float(result.no_speech_prob),
         )

@@ -20,7 +20,7 @@ from models.stt import Decoded
 
 
 class SilentDecoder:
-    def decode(self, audio, beam_size=5, previous=""):
+    def decode(self, audio, beam_size=5, prompt="", window_s=10.0):
         return Decoded("", -1.0, 0.9)
 
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import silence, speak
 
 from app.live import LiveSettings, LiveTranscriber
-from app.transcript import Committed, Degraded, Discarded, Partial
+from app.transcript import Committed, Degraded, Discarded, Partial, Revised
 from audio.sides import Side
 from models.stt import Decoded
 
@@ -16,13 +16,24 @@ from models.stt import Decoded
 class FakeDecoder:
     text: str = "hello there"
     calls: list = field(default_factory=list)
+    prompts: list = field(default_factory=list)
+    windows: list = field(default_factory=list)
 
-    previous: list = field(default_factory=list)
-
-    def decode(self, audio, beam_size=5, previous=""):
+    def decode(self, audio, beam_size=5, prompt="", window_s=10.0):
         self.calls.append((len(audio) / 16000, beam_size))
-        self.previous.append(previous)
+        self.prompts.append(prompt)
+        self.windows.append(window_s)
         return Decoded(self.text, avg_logprob=-0.2, no_speech_prob=0.01)
+
+
+class WordsPerSecondDecoder(FakeDecoder):
+    """Two words per second of audio: a longer stretch reads as more complete."""
+
+    def decode(self, audio, beam_size=5, prompt="", window_s=10.0):
+        super().decode(audio, beam_size, prompt, window_s)
+        words = max(1, round(2 * len(audio) / 16000))
+        text = " ".join(f"{'abcdefghij'[i % 10]}{i // 10}" for i in range(words))  # no repeats
+        return Decoded(text, avg_logprob=-0.2, no_speech_prob=0.01)
 
 
 def run(live: LiveTranscriber, agent: np.ndarray, client: np.ndarray, block=1600, step=True):
@@ -53,7 +64,7 @@ def test_each_side_commits_its_own_utterance():
     )
     segments = committed(run(live, agent, client))
     assert [s.speaker for s in segments] == [Side.AGENT, Side.CLIENT]
-    assert segments[0].start < 1.0 < 3.5 < segments[1].start
+    assert segments[0].start < 1.0 < 3.4 < segments[1].start  # onset: one frame early at most
     assert [s.id for s in segments] == [1, 2]
     assert sorted(beam for _, beam in decoder.calls)[-2:] == [5, 5]
 
@@ -112,7 +123,7 @@ def test_double_talk_is_kept_on_both_sides():
 
 def test_invented_text_is_not_committed():
     live = LiveTranscriber(FakeDecoder(text="Thank you."))
-    live._decoder.decode = lambda audio, beam_size=5, previous="": Decoded("Thank you.", -1.2, 0.7)
+    live._decoder.decode = lambda audio, beam_size=5, **_: Decoded("Thank you.", -1.2, 0.7)
     events = run(live, np.concatenate([speak("mm hmm"), silence(1)]), silence(0.1))
     assert committed(events) == []
 
@@ -126,14 +137,61 @@ def test_interims_back_off_when_decoding_is_slow():
     assert len(interims) <= len(long_turn) / 16000 / 2.7 + 1
 
 
-def test_each_speaker_is_decoded_with_their_own_previous_words():
+def test_every_decode_gets_the_team_vocabulary_and_not_the_last_line():
     decoder = FakeDecoder()
-    live = LiveTranscriber(decoder, LiveSettings(min_interim_audio_s=60))  # commits only
+    settings = LiveSettings(min_interim_audio_s=60, vocabulary=("Okta", " GlobalProtect "))
     first = speak("I need the data set.")
-    agent = np.concatenate([silence(0.5), first, silence(1), first, silence(5)])
-    client = np.concatenate([silence(len(agent) / 16000 - 3), speak("Okay.", "en-us+f3")])
-    run(live, agent, client)
-    assert decoder.previous == ["", "hello there", ""]
+    agent = np.concatenate([silence(0.5), first, silence(3), first, silence(5)])
+    run(LiveTranscriber(decoder, settings), agent, silence(0.1))
+    assert decoder.prompts == ["Okta, GlobalProtect"] * 2
+
+
+def _pause_and_go_on(pause_s: float, client_in_pause: bool = False):
+    part = speak("I tried to log in this morning")
+    agent = np.concatenate([silence(0.5), part, silence(pause_s), part, silence(3)])
+    client = silence(len(agent) / 16000)
+    if client_in_pause:
+        at = int((0.5 + len(part) / 16000 + 0.1) * 16000)
+        reply = speak("yes", "en-us+f3")
+        client[at : at + len(reply)] = reply
+    decoder = WordsPerSecondDecoder()
+    live = LiveTranscriber(decoder, LiveSettings(min_interim_audio_s=60))
+    return run(live, agent, client), decoder
+
+
+def test_a_speaker_who_goes_on_after_a_short_pause_gets_the_stretch_decoded_again():
+    events, decoder = _pause_and_go_on(0.8)
+    first, second = (e.segment for e in events if type(e) is Committed)
+    revised = [e for e in events if isinstance(e, Revised)]
+    assert len(revised) == 1
+    line = revised[0].segment
+    assert revised[0].replaces == (first.id, second.id)
+    assert (line.id, line.start, line.end, line.revised) == (
+        first.id,
+        first.start,
+        second.end,
+        True,
+    )
+    assert len(line.text.split()) > len(first.text.split()) + len(second.text.split()) - 1
+    assert decoder.windows[-1] == 30.0  # the revision uses Whisper's full window
+    assert events.index(revised[0]) > events.index(
+        next(e for e in events if e.segment is second if isinstance(e, Committed))
+    )
+
+
+def test_no_revision_across_a_long_pause_or_the_other_side_taking_the_turn():
+    events, _ = _pause_and_go_on(2.5)
+    assert not [e for e in events if isinstance(e, Revised)]
+    events, _ = _pause_and_go_on(1.2, client_in_pause=True)
+    assert not [e for e in events if isinstance(e, Revised)]
+
+
+def test_a_revision_with_fewer_words_than_the_lines_is_not_taken():
+    live = LiveTranscriber(FakeDecoder(), LiveSettings(min_interim_audio_s=60))
+    part = speak("I tried to log in this morning")
+    events = run(live, np.concatenate([part, silence(0.8), part, silence(3)]), silence(0.1))
+    assert not [e for e in events if isinstance(e, Revised)]
+    assert live.stats.revisions_kept == 1
 
 
 class FailingDecoder(FakeDecoder):
@@ -143,11 +201,11 @@ class FailingDecoder(FakeDecoder):
         super().__init__()
         self.fail_on = fail_on
 
-    def decode(self, audio, beam_size=5, previous=""):
+    def decode(self, audio, beam_size=5, prompt="", window_s=10.0):
         if len(self.calls) + 1 in self.fail_on:
             self.calls.append((len(audio) / 16000, beam_size))
             raise RuntimeError("CTranslate2: out of memory")
-        return super().decode(audio, beam_size, previous)
+        return super().decode(audio, beam_size, prompt, window_s)
 
 
 @pytest.mark.reliability("fault", "Speech-to-text raises once mid-call")

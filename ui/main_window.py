@@ -29,7 +29,15 @@ from app.session import SessionStatus
 from app.settings import Settings
 from app.store import CallSummary
 from app.store.sync import SyncResult
-from app.transcript import Committed, Degraded, InputLost, InputRestored, Partial, Segment
+from app.transcript import (
+    Committed,
+    Degraded,
+    InputLost,
+    InputRestored,
+    Partial,
+    Revised,
+    Segment,
+)
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.call_controller import (
@@ -515,7 +523,9 @@ class MainWindow(QMainWindow):
 
     # -- events from the call ------------------------------------------------------------
     def _on_event(self, event: Any) -> None:
-        if isinstance(event, Committed):
+        if isinstance(event, Revised):
+            self.transcript.revise_segment(event.segment, event.replaces)
+        elif isinstance(event, Committed):
             self.transcript.add_segment(event.segment)
             self.call_bar.note_latency(event.segment.latency_s)
         elif isinstance(event, Partial):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.records import (
@@ -180,6 +180,37 @@ class CallStore:
                     sentiment=sentiment,
                 )
             )
+            self._touch(session, call_id)
+
+    def revise_segment(
+        self, call_id: int, segment: SegmentRecord, replaces: Iterable[int]
+    ) -> None:
+        """A line decoded again over a longer stretch: ``segment`` takes the place of the
+        lines ``replaces`` (its own number among them); cues, flags and incident notes on
+        the replaced lines move to it. Idempotent, like every write (a retried write)."""
+        gone = [seq for seq in replaces if seq != segment.seq]
+        sentiment = segment.sentiment or None
+        with self._session.begin() as session:
+            row = session.scalar(
+                select(Segment).where(Segment.call_id == call_id, Segment.seq == segment.seq)
+            )
+            if row is None:
+                row = Segment(call_id=call_id, seq=segment.seq, speaker=segment.speaker)
+                session.add(row)
+            row.start, row.end, row.text = segment.start, segment.end, segment.text
+            row.latency_s = segment.latency_s if segment.latency_s is not None else row.latency_s
+            row.sentiment_label = sentiment.get("label") if sentiment else None
+            row.sentiment = sentiment
+            if gone:
+                session.execute(
+                    delete(Segment).where(Segment.call_id == call_id, Segment.seq.in_(gone))
+                )
+                for table in (CueRow, FlagRow, Incident):
+                    session.execute(
+                        update(table)
+                        .where(table.call_id == call_id, table.segment_seq.in_(gone))
+                        .values(segment_seq=segment.seq)
+                    )
             self._touch(session, call_id)
 
     def add_cue(self, call_id: int, cue: CueRecord) -> None:

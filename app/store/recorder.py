@@ -30,7 +30,7 @@ from app.records import (
     SegmentRecord,
 )
 from app.store.calls import CallStore, utcnow
-from app.transcript import Committed
+from app.transcript import Committed, Revised
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ def segment_record(committed: Committed) -> SegmentRecord:
 
 def event_writes(event: Any) -> Write | None:
     """How a pipeline event is stored (None: not stored, e.g. interim text)."""
+    if isinstance(event, Revised):
+        record, replaces = segment_record(event), event.replaces
+        return lambda store, call_id: store.revise_segment(call_id, record, replaces)
     if isinstance(event, Committed):
         record = segment_record(event)
         return lambda store, call_id: store.add_segment(call_id, record)

@@ -1,6 +1,6 @@
 """The live transcript: committed lines per speaker, interim text in a lighter style at the
-end (replaced as it changes, removed when committed), and auto-scroll that pauses while
-the agent reads further up, with a "Jump to live" button."""
+end (replaced as it changes, removed when committed), revised lines rewritten in place, and
+auto-scroll that pauses while the agent reads further up, with a "Jump to live" button."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class TranscriptView(QWidget):
         self._interims: dict[Side, Partial] = {}
         self._interim_start = 0  # document position where the interim lines begin
         self._lines = 0
+        self._segments: list[Segment] = []  # committed lines, in the order shown
+        self._positions: list[int] = []  # document position where each of them begins
         self._following = True
         self._scrolling_to_live = False
 
@@ -61,6 +63,36 @@ class TranscriptView(QWidget):
         self._interims.pop(segment.speaker, None)
         self._rewrite_tail(segment)
 
+    def revise_segment(self, segment: Segment, replaces: tuple[int, ...]) -> None:
+        """Lines ``replaces`` become ``segment``: the document is rewritten from the first
+        of them (a revision covers the speaker's last few lines, so little is redrawn)."""
+        gone = set(replaces) | {segment.id}
+        indexes = [i for i, s in enumerate(self._segments) if s.id in gone]
+        if not indexes:
+            return
+        first = indexes[0]
+        kept = [s for s in self._segments[first:] if s.id not in gone]
+        lines = sorted([segment, *kept], key=lambda s: s.start)
+        cursor = QTextCursor(self.text.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(self._positions[first])
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        del self._segments[first:], self._positions[first:]
+        for line in lines:
+            self._positions.append(cursor.position())
+            self._segments.append(line)
+            self._write_line(cursor, line.start, line.speaker, line.text, False)
+        self._interim_start = cursor.position()
+        self._lines = len(self._segments)
+        for partial in sorted(self._interims.values(), key=lambda p: p.start):
+            self._write_line(
+                cursor, partial.start, partial.speaker, partial.text.rstrip(" .…") + " …", True
+            )
+        cursor.endEditBlock()
+        if self._following:
+            self._scroll_to_bottom()
+
     def set_interim(self, partial: Partial) -> None:
         if partial.text:
             self._interims[partial.speaker] = partial
@@ -72,6 +104,8 @@ class TranscriptView(QWidget):
         self._interims.clear()
         self._interim_start = 0
         self._lines = 0
+        self._segments.clear()
+        self._positions.clear()
         self.text.clear()
         self.jump_to_live()
 
@@ -85,6 +119,8 @@ class TranscriptView(QWidget):
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         if committed is not None:
+            self._positions.append(cursor.position())
+            self._segments.append(committed)
             self._write_line(cursor, committed.start, committed.speaker, committed.text, False)
             self._interim_start = cursor.position()
             self._lines += 1

@@ -109,6 +109,11 @@ class CallResult:
         return data
 
 
+def live_settings(playbook: Playbook | None) -> LiveSettings:
+    """The live path's settings for a call coached with ``playbook`` (its vocabulary)."""
+    return LiveSettings(vocabulary=playbook.vocabulary if playbook is not None else ())
+
+
 def call_stages(
     sentiment: SentimentScorer | None,
     playbook: Playbook | None,
@@ -211,13 +216,16 @@ def analyze_offline(
     """The live path's segmentation and decoding, fed as fast as the CPU allows.
 
     Same utterances, crosstalk handling and invented-text filter as a live call, without
-    the waiting and without interim hypotheses. The coach sees the call clock advance with
+    the waiting and without interim hypotheses; a speaker's stretch (pieces with short
+    pauses between) is decoded once when it ends, which is what a live call's revisions
+    arrive at. The coach sees the call clock advance with
     the audio; cue times assume text appears as soon as an utterance ends.
     """
     audio = {}
     for side, channel in channels.items():
         samples, rate = read_channel(channel)
         audio[side] = resample_to_16k(samples, rate)
+    settings = replace(settings or live_settings(playbook), hold_stretches=True)
     live = LiveTranscriber(engine, settings)
     stages = call_stages(sentiment, playbook, redact)
     collector = _Collector()
@@ -269,7 +277,7 @@ def analyze_realtime(
 
     session = CallSession(
         sources,
-        LiveTranscriber(engine, settings),
+        LiveTranscriber(engine, settings or live_settings(playbook)),
         collect,
         pace=pace,
         stages=call_stages(sentiment, playbook, redact),

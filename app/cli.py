@@ -357,6 +357,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         sources,
         engine,
         on_event,
+        settings=_live_settings(args),
         stages=_call_stages(args),
         audio_sink=audio.write if audio is not None else None,
     )
@@ -391,7 +392,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     session = CallSession.create(
-        sources, engine, TranscriptPrinter(), pace=args.pace, stages=_call_stages(args)
+        sources,
+        engine,
+        TranscriptPrinter(),
+        settings=_live_settings(args),
+        pace=args.pace,
+        stages=_call_stages(args),
     )
     _run_live(session, None)
     return 0
@@ -401,6 +407,12 @@ def _call_stages(args: argparse.Namespace) -> list:
     from app.analyze import call_stages
 
     return call_stages(_sentiment(args), _playbook(args), _settings(args).redact)
+
+
+def _live_settings(args: argparse.Namespace):
+    from app.analyze import live_settings
+
+    return live_settings(_playbook(args))
 
 
 def _settings(args: argparse.Namespace) -> Settings:

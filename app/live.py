@@ -51,8 +51,12 @@ class LiveSettings:
     quiet_dbfs: float = -55.0  # an utterance quieter than this is line noise
     revise_gap_s: float = 1.5  # speech resumed within this pause: decode the stretch again
     revise_max_s: float = 25.0  # longest stretch decoded again (Whisper's window is 30 s)
-    revise_window_s: float = 30.0  # revisions do not hold up a commit: Whisper's full window
+    revise_window_s: float = 10.0  # shortest decode window of a revision (models/stt.py)
+    revise_min_words: float = 0.8  # of the lines' words a revision keeps (else truncated)
     vocabulary: tuple[str, ...] = ()  # names the team's callers say, to bias the decoder
+    # A recording, not a live call: hold each speaker's stretch until it ends and decode it
+    # once, instead of committing its pieces and revising them (same text, half the work).
+    hold_stretches: bool = False
 
     @property
     def prompt(self) -> str:
@@ -104,6 +108,8 @@ class LiveTranscriber:
         self._shown_interim = dict.fromkeys(Side, False)
         self._open: dict[Side, list[_Line]] = {side: [] for side in Side}  # revisable lines
         self._revise: list[Side] = []  # sides whose open lines wait to be decoded together
+        self._held: dict[Side, list[Utterance]] = {side: [] for side in Side}  # hold_stretches
+        self._last_start = dict.fromkeys(Side, -1)  # sample where each side's last line began
         self._interim_cost = 0.0
         self.stats = DecodeStats()
 
@@ -141,7 +147,11 @@ class LiveTranscriber:
         if self._pending:
             *_, side, utterance = heapq.heappop(self._pending)
             return self._commit(side, utterance)
-        if self._revise:
+        for side in Side:
+            if self._held[side] and self._stretch_over(side):
+                return self._commit_held(side)
+        if self._revise and not any(seg.in_speech for seg in self._segmenters.values()):
+            # only while nobody speaks: a commit that waited on a 30 s decode would be late
             return self._revision(self._revise.pop(0))
         if allow_interim:
             return self._interim()
@@ -150,8 +160,13 @@ class LiveTranscriber:
     def drain(self) -> list[Event]:
         """Commit (and revise) everything waiting (used at stop)."""
         events: list[Event] = []
-        while self._pending or self._revise:
+        while self._pending:
             events.extend(self.step(allow_interim=False))
+        while self._revise:
+            events.extend(self._revision(self._revise.pop(0)))
+        for side in Side:
+            if self._held[side]:
+                events.extend(self._commit_held(side))
         return events
 
     def _frame_levels(self, side: Side, utterance: Utterance) -> np.ndarray:
@@ -171,6 +186,8 @@ class LiveTranscriber:
             reason = "too quiet"
         elif is_crosstalk(own, other, self._levels[side].typical, self._levels[side.other].typical):
             reason = "crosstalk"
+        if self.settings.hold_stretches:
+            return events + self._hold(side, utterance, own_level, reason)
         decoded = None
         if reason is None:
             started = self._timer()
@@ -193,24 +210,75 @@ class LiveTranscriber:
         self.stats.commits += 1
         segment = Segment(next(self._ids), side, utterance.start, utterance.end, decoded.text)
         self._keep_open(side, _Line(segment.id, utterance, decoded.text))
+        self._last_start[side] = utterance.start_sample
         events.append(Committed(segment))
         return events
+
+    # -- stretches: a speaker going on after a short pause -------------------------------
+    def _joins(self, side: Side, first: Utterance, last: Utterance, new: Utterance) -> bool:
+        """Does ``new`` go on the stretch ``first``…``last``: a short pause, not too long in
+        all, and the other side did not take the turn in between?"""
+        s = self.settings
+        return (
+            new.start - last.end <= s.revise_gap_s
+            and new.end - first.start <= s.revise_max_s
+            and self._last_start[side.other] <= last.end_sample
+        )
+
+    def _hold(
+        self, side: Side, utterance: Utterance, level: float, reason: str | None
+    ) -> list[Event]:
+        held = self._held[side]
+        events: list[Event] = []
+        if reason is not None:
+            events = self._commit_held(side) if held else []
+            self.stats.discarded += 1
+            return [*events, Discarded(side, utterance.start, utterance.end, reason)]
+        self._levels[side].add(level)
+        if held and not self._joins(side, held[0], held[-1], utterance):
+            events = self._commit_held(side)
+        self._held[side].append(utterance)
+        self._last_start[side] = utterance.start_sample
+        return events
+
+    def _stretch_over(self, side: Side) -> bool:
+        """No more speech can join the held stretch: the pause has grown too long."""
+        segmenter = self._segmenters[side]
+        last = self._held[side][-1]
+        limit = last.end_sample + self.settings.revise_gap_s * SAMPLE_RATE
+        if segmenter.in_speech:
+            return (segmenter.active_start or 0.0) * SAMPLE_RATE > limit
+        return segmenter.samples_seen > limit
+
+    def _commit_held(self, side: Side) -> list[Event]:
+        pieces, self._held[side] = self._held[side], []
+        first, last = pieces[0], pieces[-1]
+        audio = self._stretch_audio(pieces)
+        stretch = Utterance(
+            first.start_sample, last.end_sample, audio, first.audio_offset,
+            (first.voiced_frames[0], last.voiced_frames[1]),
+        )  # fmt: skip
+        events: list[Event] = []
+        started = self._timer()
+        decoded = self._decode_committed(side, stretch, events)
+        self.stats.decode_seconds += self._timer() - started
+        if decoded is None or is_invented(
+            decoded.text, decoded.avg_logprob, decoded.no_speech_prob, stretch.duration
+        ):
+            self.stats.discarded += 1
+            return [*events, Discarded(side, stretch.start, stretch.end, "no speech recognised")]
+        self.stats.commits += 1
+        segment = Segment(next(self._ids), side, stretch.start, stretch.end, decoded.text)
+        return [*events, Committed(segment)]
 
     # -- revisions -----------------------------------------------------------------------
     def _keep_open(self, side: Side, line: _Line) -> None:
         """Join ``line`` to the speaker's open stretch when they went on after a short pause
         (and the other side did not take the turn), else start a new stretch with it."""
-        s = self.settings
         lines = self._open[side]
-        other = self._open[side.other]
         if lines:
-            last, first = lines[-1].utterance, lines[0].utterance
-            turn_taken = bool(other) and other[-1].utterance.start > last.end
-            if (
-                line.utterance.start - last.end <= s.revise_gap_s
-                and line.utterance.end - first.start <= s.revise_max_s
-                and not turn_taken
-            ):
+            first, last = lines[0].utterance, lines[-1].utterance
+            if self._joins(side, first, last, line.utterance):
                 lines.append(line)
                 if side not in self._revise:
                     self._revise.append(side)
@@ -219,22 +287,23 @@ class LiveTranscriber:
         if side in self._revise:
             self._revise.remove(side)
 
-    def _stretch_audio(self, lines: list[_Line]) -> np.ndarray:
-        """The open lines' audio on one timeline; the pauses between them are what the
-        segmenter kept around each piece (its padding), silence beyond that."""
-        start = lines[0].utterance.audio_offset
-        end = max(line.utterance.audio_offset + len(line.utterance.audio) for line in lines)
+    @staticmethod
+    def _stretch_audio(pieces: list[Utterance]) -> np.ndarray:
+        """Utterances' audio on one timeline; the pauses between them are what the segmenter
+        kept around each piece (its padding), silence beyond that."""
+        start = pieces[0].audio_offset
+        end = max(piece.audio_offset + len(piece.audio) for piece in pieces)
         audio = np.zeros(end - start, dtype=np.float32)
-        for line in lines:
-            at = line.utterance.audio_offset - start
-            audio[at : at + len(line.utterance.audio)] = line.utterance.audio
+        for piece in pieces:
+            at = piece.audio_offset - start
+            audio[at : at + len(piece.audio)] = piece.audio
         return audio
 
     def _revision(self, side: Side) -> list[Event]:
         lines = self._open[side]
         if len(lines) < 2:
             return []
-        audio = self._stretch_audio(lines)
+        audio = self._stretch_audio([line.utterance for line in lines])
         seconds = (lines[-1].utterance.end_sample - lines[0].utterance.start_sample) / SAMPLE_RATE
         started = self._timer()
         try:
@@ -254,7 +323,7 @@ class LiveTranscriber:
         if (
             is_invented(decoded.text, decoded.avg_logprob, decoded.no_speech_prob, seconds)
             or has_loop(decoded.text)
-            or words < sum(line.words for line in lines)
+            or words < self.settings.revise_min_words * sum(line.words for line in lines)
         ):
             self.stats.revisions_kept += 1
             return []

@@ -93,9 +93,7 @@ def quiet_uneven(audio: np.ndarray, seed: int = 1) -> np.ndarray:
     a few seconds, over a landline."""
     rng = np.random.default_rng(seed)
     knots = rng.uniform(-8.0, 8.0, size=max(2, len(audio) // (2 * SAMPLE_RATE) + 2))
-    envelope_db = np.interp(
-        np.arange(len(audio)), np.linspace(0, len(audio), knots.size), knots
-    )
+    envelope_db = np.interp(np.arange(len(audio)), np.linspace(0, len(audio), knots.size), knots)
     level = 10 ** ((-38.0 - 20 * np.log10(max(_rms(audio), 1e-6))) / 20)
     return pstn((audio * level * 10 ** (envelope_db / 20)).astype(np.float32))
 

@@ -93,6 +93,8 @@ CHECKLIST_LABELS = {
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1
 MAX_DEPTH = 16  # tables and lists inside each other; a playbook needs 3
+MAX_VOCABULARY_TERMS = 30  # Whisper reads the first 64 tokens of them (models/stt.py)
+MAX_TERM_CHARS = 40
 
 
 class PlaybookError(Exception):
@@ -121,6 +123,7 @@ class Playbook:
     jargon: Mapping[str, str]  # term → plain words
     flags: Mapping[str, float]
     sources: tuple[Path, ...]
+    vocabulary: tuple[str, ...] = ()  # names the team's callers say, spelt as they should be
 
     def __getitem__(self, kind: str) -> Situation:
         return self.situations[kind]
@@ -262,7 +265,7 @@ def _strings(check: _Checker, table: str, key: str, value: Any) -> tuple[str, ..
 
 
 def _build(check: _Checker, document: dict[str, Any]) -> Playbook:
-    known_top = {"version", "situations", "lexicon", "flags"}
+    known_top = {"version", "situations", "lexicon", "flags", "vocabulary"}
     for key in document:
         if key not in known_top:
             raise check.fail(key, None, f"unknown section; expected one of {sorted(known_top)}")
@@ -331,7 +334,37 @@ def _build(check: _Checker, document: dict[str, Any]) -> Playbook:
     if not isinstance(flags_doc, dict):
         raise _not_a_table(check, "flags")
     flags = {key: check.typed("flags", flags_doc, key, kind_) for key, kind_ in FLAG_KEYS.items()}
-    return Playbook(situations, lexicon, jargon, flags, tuple(p for p, _, _ in check.files))
+    sources = tuple(p for p, _, _ in check.files)
+    vocabulary = _vocabulary(check, document.get("vocabulary", {}))
+    return Playbook(situations, lexicon, jargon, flags, sources, vocabulary)
+
+
+def _vocabulary(check: _Checker, table: Any) -> tuple[str, ...]:
+    """``[vocabulary] terms = ["Okta", "GlobalProtect", …]``: product names, internal
+    systems, the company's name. Speech-to-text is biased towards them."""
+    if not isinstance(table, dict):
+        raise _not_a_table(check, "vocabulary")
+    for key in table:
+        if key != "terms":
+            raise check.fail("vocabulary", key, "unknown field; expected 'terms'")
+    terms = table.get("terms", [])
+    if not isinstance(terms, list):
+        raise check.fail("vocabulary", "terms", f"expected a list of text, got {terms!r}")
+    if len(terms) > MAX_VOCABULARY_TERMS:
+        raise check.fail(
+            "vocabulary", "terms",
+            f"{len(terms)} terms; at most {MAX_VOCABULARY_TERMS} reach speech-to-text — keep "
+            "the names callers say most and that it gets wrong",
+        )  # fmt: skip
+    for term in terms:
+        if not isinstance(term, str) or not term.strip():
+            raise check.fail("vocabulary", "terms", f"expected text, got {term!r}")
+        if len(term.strip()) > MAX_TERM_CHARS or "\n" in term:
+            raise check.fail(
+                "vocabulary", "terms", f"{term[:60]!r}: one name per entry, at most "
+                f"{MAX_TERM_CHARS} characters"
+            )  # fmt: skip
+    return tuple(dict.fromkeys(term.strip() for term in terms))
 
 
 def load_playbook(override: Path | None = None, default: Path | None = None) -> Playbook:

@@ -466,7 +466,7 @@ def run_soak(
     (1: real time) and measure memory and latency over it. Raises :class:`SoakError` when the
     data is missing; Ctrl-C stops the call early and returns what was measured
     (``interrupted`` True)."""
-    from app.analyze import call_stages
+    from app.analyze import call_stages, live_settings
     from app.playbook import load_playbook
     from app.records import CallInfo
     from app.session import CallSession
@@ -527,7 +527,12 @@ def run_soak(
             try:
                 listener = _Listener(recorder)
                 session = CallSession.create(
-                    sources, engine, listener, stages=call_stages(sentiment, playbook), pace=pace
+                    sources,
+                    engine,
+                    listener,
+                    settings=live_settings(playbook),
+                    stages=call_stages(sentiment, playbook),
+                    pace=pace,
                 )
                 _replay(session, sources, recorder, listener, report, progress)
             finally:

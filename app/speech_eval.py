@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,5 +125,7 @@ def live_text(
 def analyze_text(
     engine: WhisperEngine, audio: np.ndarray, settings: LiveSettings | None = None
 ) -> str:
-    """The clip as `calmline analyze` transcribes a file: 1 s blocks, no interims."""
-    return live_text(engine, audio, settings, block_s=1.0, interims=False)
+    """The clip as `calmline analyze` transcribes a file: 1 s blocks, no interims, each
+    speaker's stretch decoded once."""
+    held = replace(settings or LiveSettings(), hold_stretches=True)
+    return live_text(engine, audio, held, block_s=1.0, interims=False)

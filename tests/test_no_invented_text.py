@@ -7,6 +7,7 @@ import pytest
 from conftest import write_stereo
 
 from app.analyze import analyze_offline, analyze_realtime
+from app.phone_lines import pstn
 from audio.sources import call_file_channels
 
 RATE = 16_000
@@ -35,6 +36,15 @@ SIGNALS = _signals()
 @pytest.mark.parametrize("name", list(SIGNALS))
 def test_offline_produces_no_text(name, tmp_path, tiny_engine):
     signal = SIGNALS[name].astype(np.float32)
+    path = write_stereo(tmp_path / "call.wav", signal, signal[::-1].copy())
+    result = analyze_offline(call_file_channels(path), tiny_engine)
+    assert result.segments == []
+
+
+@pytest.mark.parametrize("name", [n for n in SIGNALS if n != "digital silence"])
+def test_over_a_phone_line_offline_produces_no_text(name, tmp_path, tiny_engine):
+    """The telephone-band VAD thresholds are lower: the same signals through G.711."""
+    signal = pstn(SIGNALS[name].astype(np.float32))
     path = write_stereo(tmp_path / "call.wav", signal, signal[::-1].copy())
     result = analyze_offline(call_file_channels(path), tiny_engine)
     assert result.segments == []

@@ -58,6 +58,14 @@ def test_override_merges_key_by_key(tmp_path):
         ("[situations.frustration]\nmood_max = -3\n", 2, "from -1 to 1"),
         ("[situations.abuse]\ncooldown_s = -5\n", 2, "must not be negative"),
         ("[situations.abuse\ncue = 'x'\n", 1, "not valid TOML"),
+        ("\n[vocabulary]\nterms = 'Okta'\n", 3, "[vocabulary] terms"),
+        ("[vocabulary]\nterms = ['Okta', 3]\n", 2, "expected text"),
+        ("[vocabulary]\nwords = ['Okta']\n", 2, "unknown field"),
+        (
+            "[vocabulary]\nterms = ['a very long name that is really a sentence, not a name']\n",
+            2,
+            "one name per entry",
+        ),
     ],
 )
 def test_a_broken_file_names_file_line_and_field(tmp_path, text, line, phrase):
@@ -67,6 +75,20 @@ def test_a_broken_file_names_file_line_and_field(tmp_path, text, line, phrase):
     message = str(error.value)
     assert message.startswith(str(path)), message
     assert f"line {line}" in message and phrase in message, message
+
+
+def test_a_team_lists_the_names_its_callers_say(tmp_path):
+    assert load_playbook().vocabulary == ()
+    path = write(tmp_path, '[vocabulary]\nterms = ["Okta", " GlobalProtect ", "Okta"]\n')
+    playbook = load_playbook(path)
+    assert playbook.vocabulary == ("Okta", "GlobalProtect")
+
+    from app.analyze import live_settings
+
+    assert live_settings(playbook).prompt == "Okta, GlobalProtect"
+    too_many = write(tmp_path, f"[vocabulary]\nterms = {[f'Name{i}' for i in range(31)]}\n")
+    with pytest.raises(PlaybookError, match="at most 30"):
+        load_playbook(too_many)
 
 
 def test_the_last_good_playbook_is_kept(tmp_path):

@@ -241,6 +241,7 @@ class CallController(QObject):
             sources,
             models.engine,
             on_event,
+            settings=models.live_settings(),
             pace=pace,
             stages=models.stages(),
             audio_sink=audio_sink,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.analyze import call_stages
+from app.analyze import call_stages, live_settings
 from app.cli import DEFAULT_THREADS, user_playbook_path
-from app.live import Decoder
+from app.live import Decoder, LiveSettings
 from app.mood import SentimentScorer
 from app.playbook import Playbook, PlaybookError, load_playbook
 from app.transcript import Stage
@@ -35,6 +35,10 @@ class LoadedModels:
     sentiment: SentimentScorer | None
     playbook: Playbook | None
     warnings: list[str] = field(default_factory=list)  # what works less well, and the fix
+
+    def live_settings(self) -> LiveSettings:
+        """The live path's settings: the playbook's team vocabulary."""
+        return live_settings(self.playbook)
 
     def stages(self) -> list[Stage]:
         """Fresh mood and coach stages for one call (they keep per-call state)."""

@@ -182,9 +182,7 @@ class CallStore:
             )
             self._touch(session, call_id)
 
-    def revise_segment(
-        self, call_id: int, segment: SegmentRecord, replaces: Iterable[int]
-    ) -> None:
+    def revise_segment(self, call_id: int, segment: SegmentRecord, replaces: Iterable[int]) -> None:
         """A line decoded again over a longer stretch: ``segment`` takes the place of the
         lines ``replaces`` (its own number among them); cues, flags and incident notes on
         the replaced lines move to it. Idempotent, like every write (a retried write)."""

@@ -267,6 +267,8 @@ class Coach:
         looked for, and only kinds not raised on the replaced lines; the running counts
         (negative lines in a row, pace) already took the pieces."""
         raised = {c.kind for c in self.cues if c.segment_id in replaces}
+        if raised & {"abuse", "abuse_continues"}:  # the same insult is not a second one
+            raised |= {"abuse", "abuse_continues"}
         words = self.wording.words(segment.text)
         found: list[_Detected] = []
         out: list[Any] = []

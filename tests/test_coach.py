@@ -9,7 +9,7 @@ import pytest
 from app.coach import ChecklistTick, Coach, Cue, CueCleared, Flag, IncidentNote
 from app.mood import MoodTracker, MoodUpdate, Trend, utterance_score
 from app.playbook import load_playbook
-from app.transcript import Committed, Partial, Segment
+from app.transcript import Committed, Partial, Revised, Segment
 from audio.sides import Side
 
 
@@ -322,3 +322,16 @@ def test_a_lost_line_is_not_a_silence_to_fill(playbook):
     assert not [e for e in call.wait_until(ended + 60 + quiet - 1) if isinstance(e, Cue)]
     cues = [e for e in call.wait_until(ended + 60 + quiet + 1) if isinstance(e, Cue)]
     assert [c.kind for c in cues] == ["long_silence"]  # counted again from the return
+
+
+def test_a_revised_line_shows_what_its_pieces_did_not(playbook):
+    call = Call(playbook)
+    call.say(Side.CLIENT, "Honestly, are you", seconds=1.0, negative=0.5)
+    call.say(Side.CLIENT, "an idiot or what?", seconds=1.0, negative=0.8, gap=0.5)
+    assert not [e for e in call.events if isinstance(e, Cue) and e.kind == "abuse"]
+    whole = Segment(1, Side.CLIENT, 1.0, 3.5, "Honestly, are you an idiot or what?", revised=True)
+    out = call.coach([Revised(whole, replaces=(1, 2))])
+    cues = [e for e in out if isinstance(e, Cue)]
+    assert [c.kind for c in cues] == ["abuse"] and cues[0].segment_id == 1
+    again = call.coach([Revised(whole, replaces=(1,))])  # same words again: nothing new
+    assert not [e for e in again if isinstance(e, Cue)]

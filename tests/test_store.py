@@ -23,7 +23,7 @@ from app.store import CallRecorder, CallStore, StoreError
 from app.store.calls import new_uid
 from app.store.schema import Base
 from app.store.search import include_in_autogenerate
-from app.transcript import Committed, Partial, Segment
+from app.transcript import Committed, Partial, Revised, Segment
 from audio.sides import Side
 
 STARTED = datetime(2026, 3, 4, 14, 5, 6, tzinfo=UTC)
@@ -88,6 +88,27 @@ def test_a_live_call_is_recorded_as_it_happens(store):
     assert record.notes == "VPN down; password expired"
     assert record.info.subject == "VPN drops" and record.info.client_name == "Dana Smith"
     assert store.get(record.info.uid) == record
+
+
+def test_a_revised_line_replaces_the_lines_it_covers(store):
+    recorder = CallRecorder(store, info())
+    for segment in (
+        Segment(1, Side.CLIENT, 2.0, 3.0, "You are", 0.6),
+        Segment(2, Side.AGENT, 3.2, 3.6, "Mm."),
+        Segment(3, Side.CLIENT, 3.8, 5.0, "an idiot.", 0.7),
+    ):
+        recorder(Committed(segment))
+    recorder(Flag(5.5, "abusive_language", "an idiot.", 3))
+    revised = Segment(1, Side.CLIENT, 2.0, 5.0, "You are an idiot.", 0.6,
+                      {"label": "negative", "scores": {"negative": 0.9}}, revised=True)  # fmt: skip
+    recorder(Revised(revised, replaces=(1, 3)))
+    recorder(Revised(revised, replaces=(1, 3)))  # a retried write changes nothing
+    assert recorder.finish(timeout=10)
+    record = store.get(recorder.call_id)
+    assert [(s.seq, s.text) for s in record.segments] == [(1, "You are an idiot."), (2, "Mm.")]
+    assert record.segments[0].end == 5.0 and record.segments[0].latency_s == 0.6
+    assert record.segments[0].sentiment["label"] == "negative"
+    assert record.flags[0].segment_seq == 1
 
 
 def test_an_older_notes_version_never_overwrites_a_newer_one(store):

@@ -153,3 +153,24 @@ def test_a_lost_line_is_shown_as_an_error_noted_and_cleared_when_back(
     assert lines == ["[00:42] input — Client line lost: unplugged",
                      "[00:55] input — Client line back after 13 s"]  # fmt: skip
     close_and_wait(qtbot, window)
+
+
+def test_a_revised_line_replaces_the_lines_it_covers_in_place(qtbot):
+    view = TranscriptView(LIGHT)
+    qtbot.addWidget(view)
+    view.add_segment(Segment(1, Side.CLIENT, 2.0, 3.0, "There you go."))
+    view.add_segment(Segment(2, Side.AGENT, 3.5, 4.0, "Mm-hm."))
+    view.add_segment(Segment(3, Side.CLIENT, 4.2, 8.0, "Welcome to the new demo."))
+    view.set_interim(Partial(Side.AGENT, 9.0, "So"))
+    revised = Segment(1, Side.CLIENT, 2.0, 8.0, "Hey guys, welcome to the new demo.", revised=True)
+    view.revise_segment(revised, (1, 3))
+    assert view.plain_text().splitlines() == [
+        "00:02  Client: Hey guys, welcome to the new demo.",
+        "00:03  You: Mm-hm.",
+        "00:09  You: So …",
+    ]
+    assert view.committed_lines == 2
+    view.add_segment(Segment(4, Side.AGENT, 9.0, 10.0, "So, let's look."))
+    assert view.plain_text().splitlines()[-1] == "00:09  You: So, let's look."
+    view.revise_segment(Segment(9, Side.AGENT, 0, 1, "unknown"), (9,))  # nothing to replace
+    assert view.committed_lines == 3

@@ -246,7 +246,8 @@ def analyze_offline(
         for side in Side:
             live.feed(side, audio[side][offset : offset + block])
         collect(live.step(allow_interim=False))
-        tick(min(offset + block, length) / SAMPLE_RATE)
+        # the coach's clock waits for lines still held, so a cue is timed at its line's end
+        tick(min(min(offset + block, length) / SAMPLE_RATE, live.settled_until))
     live.finish()
     collect(live.drain())
     tick(length / SAMPLE_RATE)

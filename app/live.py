@@ -50,7 +50,7 @@ class LiveSettings:
     min_interim_audio_s: float = 0.8
     quiet_dbfs: float = -55.0  # an utterance quieter than this is line noise
     revise_gap_s: float = 1.5  # speech resumed within this pause: decode the stretch again
-    revise_max_s: float = 25.0  # longest stretch decoded again (Whisper's window is 30 s)
+    revise_max_s: float = 20.0  # longest stretch decoded as one: a line is at most 20 s
     revise_window_s: float = 10.0  # shortest decode window of a revision (models/stt.py)
     revise_min_words: float = 0.8  # of the lines' words a revision keeps (else truncated)
     vocabulary: tuple[str, ...] = ()  # names the team's callers say, to bias the decoder
@@ -141,6 +141,14 @@ class LiveTranscriber:
 
     def position(self, side: Side) -> float:
         return self._segmenters[side].samples_seen / SAMPLE_RATE
+
+    @property
+    def settled_until(self) -> float:
+        """Call time before which every line is committed: the start of the oldest speech
+        still held or waiting (``hold_stretches``), else where both streams are."""
+        starts = [pieces[0].start for pieces in self._held.values() if pieces]
+        starts += [u.start for *_, u in self._pending]
+        return min(starts, default=min(self.position(side) for side in Side))
 
     # -- work ----------------------------------------------------------------------------
     def step(self, allow_interim: bool = True) -> list[Event]:

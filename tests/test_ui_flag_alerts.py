@@ -46,7 +46,8 @@ def test_a_supervisors_window_alerts_live_and_refreshes_the_queue(qtbot, team_db
     alerts = window.flag_alerts
     assert alerts is not None
     qtbot.waitUntil(alerts.listener.connected.is_set, timeout=10_000)
-    assert window.alerts_state.text() == "Live flag alerts on"
+    # the label follows by a queued signal from the listener's thread
+    qtbot.waitUntil(lambda: window.alerts_state.text() == "Live flag alerts on", timeout=5_000)
     assert not window.alert_banner.isVisible()
 
     store = CallStore.open(team_db.agent_a)

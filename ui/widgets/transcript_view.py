@@ -23,7 +23,6 @@ class TranscriptView(QWidget):
         self._theme = theme
         self._interims: dict[Side, Partial] = {}
         self._interim_start = 0  # document position where the interim lines begin
-        self._lines = 0
         self._segments: list[Segment] = []  # committed lines, in the order shown
         self._positions: list[int] = []  # document position where each of them begins
         self._following = True
@@ -53,7 +52,7 @@ class TranscriptView(QWidget):
     # -- content -------------------------------------------------------------------------
     @property
     def committed_lines(self) -> int:
-        return self._lines
+        return len(self._segments)
 
     @property
     def following(self) -> bool:
@@ -61,49 +60,28 @@ class TranscriptView(QWidget):
 
     def add_segment(self, segment: Segment) -> None:
         self._interims.pop(segment.speaker, None)
-        self._rewrite_tail(segment)
+        self._rewrite_from(len(self._segments), [segment])
 
     def revise_segment(self, segment: Segment, replaces: tuple[int, ...]) -> None:
         """Lines ``replaces`` become ``segment``: the document is rewritten from the first
         of them (a revision covers the speaker's last few lines, so little is redrawn)."""
         gone = set(replaces) | {segment.id}
-        indexes = [i for i, s in enumerate(self._segments) if s.id in gone]
-        if not indexes:
+        first = next((i for i, s in enumerate(self._segments) if s.id in gone), None)
+        if first is None:
             return
-        first = indexes[0]
         kept = [s for s in self._segments[first:] if s.id not in gone]
-        lines = sorted([segment, *kept], key=lambda s: s.start)
-        cursor = QTextCursor(self.text.document())
-        cursor.beginEditBlock()
-        cursor.setPosition(self._positions[first])
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        del self._segments[first:], self._positions[first:]
-        for line in lines:
-            self._positions.append(cursor.position())
-            self._segments.append(line)
-            self._write_line(cursor, line.start, line.speaker, line.text, False)
-        self._interim_start = cursor.position()
-        self._lines = len(self._segments)
-        for partial in sorted(self._interims.values(), key=lambda p: p.start):
-            self._write_line(
-                cursor, partial.start, partial.speaker, partial.text.rstrip(" .…") + " …", True
-            )
-        cursor.endEditBlock()
-        if self._following:
-            self._scroll_to_bottom()
+        self._rewrite_from(first, sorted([segment, *kept], key=lambda s: s.start))
 
     def set_interim(self, partial: Partial) -> None:
         if partial.text:
             self._interims[partial.speaker] = partial
         elif self._interims.pop(partial.speaker, None) is None:
             return
-        self._rewrite_tail(None)
+        self._rewrite_from(len(self._segments), [])
 
     def clear(self) -> None:
         self._interims.clear()
         self._interim_start = 0
-        self._lines = 0
         self._segments.clear()
         self._positions.clear()
         self.text.clear()
@@ -112,18 +90,21 @@ class TranscriptView(QWidget):
     def plain_text(self) -> str:
         return self.text.toPlainText()
 
-    def _rewrite_tail(self, committed: Segment | None) -> None:
+    def _rewrite_from(self, index: int, lines: list[Segment]) -> None:
+        """Replace committed lines ``index``… (and the interim lines after them) by
+        ``lines``, then write the interim lines again."""
+        start = self._positions[index] if index < len(self._positions) else self._interim_start
         cursor = QTextCursor(self.text.document())
         cursor.beginEditBlock()
-        cursor.setPosition(self._interim_start)
+        cursor.setPosition(start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        if committed is not None:
+        del self._segments[index:], self._positions[index:]
+        for line in lines:
             self._positions.append(cursor.position())
-            self._segments.append(committed)
-            self._write_line(cursor, committed.start, committed.speaker, committed.text, False)
-            self._interim_start = cursor.position()
-            self._lines += 1
+            self._segments.append(line)
+            self._write_line(cursor, line.start, line.speaker, line.text, False)
+        self._interim_start = cursor.position()
         for partial in sorted(self._interims.values(), key=lambda p: p.start):
             self._write_line(
                 cursor, partial.start, partial.speaker, partial.text.rstrip(" .…") + " …", True

@@ -30,25 +30,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from app.redact import ALL_KINDS
+from app.paths import config_dir, data_dir, settings_path
+from app.privacy.redact import ALL_KINDS
 
 
 class SettingsError(Exception):
     """The settings file cannot be used; the message names the file, place and fix."""
 
 
-def config_dir() -> Path:
-    return Path(platformdirs.user_config_dir("calmline"))
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("calmline"))
-
-
-def settings_path() -> Path:
-    return config_dir() / "settings.toml"
+__all__ = ["config_dir", "data_dir", "settings_path"]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from audio import SAMPLE_RATE
 from audio.sides import Side
-
-SAMPLE_RATE = 16_000
 
 
 class CallAudioWriter:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-TARGET_RATE = 16_000
+from audio import SAMPLE_RATE
 
 
 def to_mono(block: np.ndarray) -> np.ndarray:
@@ -25,8 +25,8 @@ class StreamResampler:
         self.input_rate = int(input_rate)
         self._stream = (
             None
-            if self.input_rate == TARGET_RATE
-            else soxr.ResampleStream(self.input_rate, TARGET_RATE, 1, dtype="float32")
+            if self.input_rate == SAMPLE_RATE
+            else soxr.ResampleStream(self.input_rate, SAMPLE_RATE, 1, dtype="float32")
         )
 
     def process(self, block: np.ndarray, last: bool = False) -> np.ndarray:
@@ -42,6 +42,6 @@ class StreamResampler:
 def resample_to_16k(samples: np.ndarray, input_rate: int) -> np.ndarray:
     """Whole-array conversion (offline analysis)."""
     mono = np.ascontiguousarray(to_mono(samples), dtype=np.float32)
-    if int(input_rate) == TARGET_RATE:
+    if int(input_rate) == SAMPLE_RATE:
         return mono
-    return soxr.resample(mono, int(input_rate), TARGET_RATE).astype(np.float32, copy=False)
+    return soxr.resample(mono, int(input_rate), SAMPLE_RATE).astype(np.float32, copy=False)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audio import SAMPLE_RATE
 from audio.levels import rms_dbfs
 
-SAMPLE_RATE = 16_000
 FRAME = 512  # Silero's window at 16 kHz: 32 ms
 _CONTEXT = 64
 
@@ -62,7 +62,7 @@ class VadSettings:
     speech_pad_ms: int = 200
     max_utterance_s: float = 20.0
     # Past this length a shorter pause ends the utterance, so a long turn is committed in
-    # pieces as it goes (the pieces are then decoded again as one: app/live.py revisions).
+    # pieces as it goes (the pieces are then decoded again as one: app/pipeline/live.py revisions).
     # On a telephone line the speech probability rarely drops for 400 ms inside a turn:
     # one 25 s turn of a real call was committed 11 s after its first half was said.
     long_utterance_s: float = 6.0

@@ -34,7 +34,7 @@ BINARY_NEUTRAL_BELOW = 0.75
 
 _RETRAIN_HINT = (
     "reinstall Calmline, or rebuild the model with "
-    "`python -m models.sentiment_train resources/sentiment/calmline-sentiment-minilm`"
+    "`python -m models.training.train resources/sentiment/calmline-sentiment-minilm`"
 )
 _NAMED_LABELS = {
     "negative": "negative",

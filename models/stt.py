@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audio import SAMPLE_RATE
 from models.errors import ModelError
 from models.whisper_files import WhisperFiles
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # faster-whisper must never reach for a hub
 
-SAMPLE_RATE = 16_000
+DEFAULT_THREADS = max(1, min(2, os.cpu_count() or 1))  # decoding threads, by default
 LIVE_WINDOW_S = 10.0
 MAX_WINDOW_S = 30.0
 # Windows are whole multiples of this. The encoder's convolutions run through oneDNN, which

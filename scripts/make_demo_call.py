@@ -74,7 +74,7 @@ DEFAULT_BITS = 13  # significant bits per sample, in a 16-bit FLAC
 
 
 # A NamedTuple, not a dataclass: a dataclass fails when this file is loaded by path with
-# importlib (as tests and app/coach_eval.py do) without registering it in sys.modules.
+# importlib (as tests and app/tooling/coach_eval.py do) without registering it in sys.modules.
 class Turn(NamedTuple):
     speaker: str  # "agent" | "client"
     text: str

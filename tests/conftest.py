@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from app.speech_eval import normalise as normalise  # re-exported for the tests
+from app.tooling.speech_eval import normalise as normalise  # re-exported for the tests
 from audio.resample import resample_to_16k
 
 REPO = Path(__file__).resolve().parent.parent

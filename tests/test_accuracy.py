@@ -9,9 +9,9 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from app.analyze import analyze_offline
-from app.phone_lines import LINES
-from app.speech_eval import analyze_text, live_text, load_clips, normalise, offline_text
+from app.pipeline.analyze import analyze_offline
+from app.tooling.phone_lines import LINES
+from app.tooling.speech_eval import analyze_text, live_text, load_clips, normalise, offline_text
 from audio.resample import resample_to_16k
 from audio.sides import Side
 from audio.sources import FileChannel, read_channel

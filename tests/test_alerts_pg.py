@@ -14,7 +14,7 @@ import pytest
 from conftest import pg_admin_connection
 from sqlalchemy import text
 
-from app.records import CallInfo, FlagRecord, SegmentRecord
+from app.calls.records import CallInfo, FlagRecord, SegmentRecord
 from app.store import CallStore
 from app.store.alerts import CHANNEL, FlagAlert, FlagListener, alert_message
 from app.store.calls import new_uid

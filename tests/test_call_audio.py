@@ -9,8 +9,8 @@ import numpy as np
 import soundfile
 from conftest import write_stereo
 
-from app.records import CallInfo
-from app.session import CallSession
+from app.calls.records import CallInfo
+from app.pipeline.session import CallSession
 from app.store import CallStore
 from app.store.calls import new_uid
 from audio.recording import CallAudioWriter

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO
 from sqlalchemy import text
 
-from app.cli import DEMO_CALL
+from app.paths import DEMO_CALL
 from app.store import CallStore
 
 

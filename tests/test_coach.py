@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 
-from app.coach import ChecklistTick, Coach, Cue, CueCleared, Flag, IncidentNote
-from app.mood import MoodTracker, MoodUpdate, Trend, utterance_score
-from app.playbook import load_playbook
-from app.transcript import Committed, Partial, Revised, Segment
+from app.coaching.coach import ChecklistTick, Coach, Cue, CueCleared, Flag, IncidentNote
+from app.coaching.mood import MoodTracker, MoodUpdate, Trend, utterance_score
+from app.coaching.playbook import load_playbook
+from app.events import Committed, Partial, Revised, Segment
 from audio.sides import Side
 
 
@@ -310,7 +310,7 @@ def test_an_apology_after_a_calm_stretch_is_not_anger(playbook):
 
 
 def test_a_lost_line_is_not_a_silence_to_fill(playbook):
-    from app.transcript import InputLost, InputRestored
+    from app.events import InputLost, InputRestored
 
     call = Call(playbook)
     call.agent("Let me check your account.")

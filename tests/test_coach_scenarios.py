@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.coach_eval import load_scenarios, run_scenarios, summarise
-from app.playbook import load_playbook
+from app.coaching.playbook import load_playbook
+from app.tooling.coach_eval import load_scenarios, run_scenarios, summarise
 from models.sentiment import load_sentiment_model
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import numpy as np
 import soundfile
 from conftest import normalise, silence, speak, write_stereo
 
-from app.analyze import analyze_offline
+from app.pipeline.analyze import analyze_offline
 from audio.sides import Side
 from audio.sources import call_file_channels
 

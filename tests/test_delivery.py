@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from app.delivery import Delivery, DeliveryError
-from app.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.delivery.outbox import Delivery, DeliveryError
 from app.settings import RTSettings, Settings, WebhookSettings
 from app.store import CallStore
 from app.store.calls import new_uid

@@ -10,8 +10,8 @@ import jiwer
 import soundfile
 from conftest import REPO, normalise
 
-from app.analyze import analyze_realtime
-from app.cli import DEMO_CALL
+from app.paths import DEMO_CALL
+from app.pipeline.analyze import analyze_realtime
 from audio.sides import Side
 from audio.sources import call_file_channels
 

@@ -17,8 +17,8 @@ import pytest
 from conftest import AGENT_DEVICE, CLIENT_DEVICE, REPO, normalise, silence, speak
 from test_live_capture import SINKS, play
 
-from app.session import CallSession
-from app.transcript import Committed, InputLost, InputRestored
+from app.events import Committed, InputLost, InputRestored
+from app.pipeline.session import CallSession
 from audio.sides import Side
 from audio.sources import DeviceSource
 

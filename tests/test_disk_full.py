@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.records import CallInfo
+from app.calls.records import CallInfo
+from app.events import Committed, Segment
 from app.store import CallRecorder, CallStore
 from app.store.calls import new_uid
-from app.transcript import Committed, Segment
 from audio.sides import Side
 from ui.theme import LIGHT
 from ui.widgets.notes_pane import NotesPane

@@ -1,4 +1,4 @@
-"""The documents made from a stored call (app/exports.py), against golden files.
+"""The documents made from a stored call (app/calls/exports.py), against golden files.
 
 The golden files in tests/golden/ are the expected output, byte for byte (line endings aside).
 After an intended change of format, regenerate them with
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
-from app.exports import (
+from app.calls.exports import (
     call_json,
     day_reference,
     export_filename,
@@ -32,7 +32,7 @@ from app.exports import (
     transcript_text,
     write_eml,
 )
-from app.records import (
+from app.calls.records import (
     CallInfo,
     CallRecord,
     CueRecord,

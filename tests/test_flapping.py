@@ -20,9 +20,9 @@ from sqlalchemy import text
 from test_delivery import RT_ENV, RT_URL, rt_server, settings, ticket_id_of
 from test_sync import ADMIN_URL, record_call
 
-from app.delivery import Delivery
-from app.helpdesk import HelpdeskAuthError, HelpdeskUnavailable, TicketRef
-from app.helpdesk.rt import export_reference_line, reference_line
+from app.delivery import HelpdeskAuthError, HelpdeskUnavailable, TicketRef
+from app.delivery.outbox import Delivery
+from app.delivery.rt import export_reference_line, reference_line
 from app.store import CallStore
 from app.store.sync import TeamSync
 

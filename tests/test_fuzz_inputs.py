@@ -35,8 +35,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from app.cli import DEMO_CALL, main
-from app.playbook import (
+from app.cli.main import main
+from app.coaching.playbook import (
     COMMON_KEYS,
     DETECTION_KEYS,
     FLAG_KEYS,
@@ -46,9 +46,10 @@ from app.playbook import (
     PlaybookSource,
     load_playbook,
 )
-from app.redact import ALL_KINDS
+from app.paths import DEMO_CALL
+from app.pipeline.textcall import Turn, coach_transcript
+from app.privacy.redact import ALL_KINDS
 from app.settings import Settings, SettingsError, load_settings
-from app.textcall import Turn, coach_transcript
 from audio.sides import Side
 
 SCALE = float(os.environ.get("CALMLINE_FUZZ_SCALE", "1"))

@@ -14,7 +14,7 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 
-from app.helpdesk import (
+from app.delivery import (
     CredentialsError,
     RTCredentials,
     forget_rt_credentials,
@@ -23,7 +23,7 @@ from app.helpdesk import (
     rt_credentials,
     store_rt_credentials,
 )
-from app.helpdesk.credentials import KEYRING_SERVICE
+from app.delivery.credentials import KEYRING_SERVICE
 
 URL = "https://rt.example.com/rt"
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.helpdesk import (
+from app.delivery import (
     Attachment,
     HelpdeskAuthError,
     HelpdeskRejected,
@@ -28,7 +28,7 @@ from app.helpdesk import (
     RTClient,
     RTCredentials,
 )
-from app.helpdesk.rt import (
+from app.delivery.rt import (
     export_reference_line,
     reference_line,
     rt_subject,

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from app.helpdesk import HelpdeskAuthError, HelpdeskRejected, HelpdeskUnavailable, post_webhook
+from app.delivery import HelpdeskAuthError, HelpdeskRejected, HelpdeskUnavailable, post_webhook
 
 PAYLOAD = {
     "event": "call.export",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import silence, speak
 
-from app.live import LiveSettings, LiveTranscriber
-from app.transcript import Committed, Degraded, Discarded, Partial, Revised
+from app.events import Committed, Degraded, Discarded, Partial, Revised
+from app.pipeline.live import LiveSettings, LiveTranscriber
 from audio.sides import Side
 from models.stt import Decoded
 
@@ -232,7 +232,7 @@ def test_a_decoder_that_keeps_failing_skips_that_utterance_and_says_so():
 
 @pytest.mark.reliability("fault", "The client-mood model raises mid-call")
 def test_a_failing_stage_is_reported_and_the_others_still_run():
-    from app.transcript import run_stages
+    from app.events import run_stages
 
     class BrokenMood:
         component = "client mood"

@@ -17,8 +17,8 @@ import pytest
 import soundfile
 from conftest import AGENT_DEVICE, CLIENT_DEVICE, REPO, normalise, silence, speak
 
-from app.session import CallSession
-from app.transcript import Committed
+from app.events import Committed
+from app.pipeline.session import CallSession
 from audio.sides import Side
 from audio.sources import DeviceSource
 

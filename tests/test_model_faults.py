@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from test_ui_window import REPLAY_PACE, close_and_wait, open_window, private_store
 
-from app.cli import DEMO_CALL
+from app.paths import DEMO_CALL
 from models.sentiment import default_model_dir
 from models.whisper_files import resolve_whisper
 from ui.call_controller import CallState, ReplayCall, Services

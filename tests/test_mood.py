@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.mood import ClientMood, MoodSettings, MoodTracker, MoodUpdate, Trend
-from app.transcript import Committed, Partial, Segment, run_stages
+from app.coaching.mood import ClientMood, MoodSettings, MoodTracker, MoodUpdate, Trend
+from app.events import Committed, Partial, Segment, run_stages
 from audio.sides import Side
 
 

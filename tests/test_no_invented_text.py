@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import write_stereo
 
-from app.analyze import analyze_offline, analyze_realtime
-from app.phone_lines import pstn
+from app.pipeline.analyze import analyze_offline, analyze_realtime
+from app.tooling.phone_lines import pstn
 from audio.sources import call_file_channels
 
 RATE = 16_000

@@ -1,4 +1,4 @@
-"""The telephone lines of the accuracy evaluation (app/phone_lines.py) are what they say."""
+"""The telephone lines of the accuracy evaluation (app/tooling/phone_lines.py) are what they say."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import speak
 
-from app.phone_lines import LINES, add_noise
+from app.tooling.phone_lines import LINES, add_noise
 from audio.vad import SAMPLE_RATE, ProbabilityScale, StreamingVad
 
 
@@ -40,7 +40,7 @@ def test_noise_is_added_at_the_asked_ratio(sentence):
 def test_the_vad_thresholds_follow_how_high_the_speech_probability_goes(shared_data, sentence):
     """Silero's probability on the Azure clip through G.711 stays near 0.5, where it is near
     1 on the clean clip (and on espeak-ng's voice, whatever the line)."""
-    from app.speech_eval import load_clips
+    from app.tooling.speech_eval import load_clips
 
     def scale(audio: np.ndarray) -> float:
         measured = ProbabilityScale()

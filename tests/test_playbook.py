@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from app.playbook import (
+from app.coaching.playbook import (
     DE_ESCALATION_KINDS,
     KINDS,
     PlaybookError,
@@ -83,7 +83,7 @@ def test_a_team_lists_the_names_its_callers_say(tmp_path):
     playbook = load_playbook(path)
     assert playbook.vocabulary == ("Okta", "GlobalProtect")
 
-    from app.analyze import live_settings
+    from app.pipeline.analyze import live_settings
 
     assert live_settings(playbook).prompt == "Okta, GlobalProtect"
     too_many = write(tmp_path, f"[vocabulary]\nterms = {[f'Name{i}' for i in range(31)]}\n")

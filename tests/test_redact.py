@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-import app.redact as redact_module
-from app.redact import (
+import app.privacy.redact as redact_module
+from app.events import Committed, Discarded, Partial, Segment, run_stages
+from app.privacy.redact import (
     ALL_KINDS,
     CARD,
     EMAIL,
@@ -18,7 +19,6 @@ from app.redact import (
     luhn_valid,
     redact,
 )
-from app.transcript import Committed, Discarded, Partial, Segment, run_stages
 from audio.sides import Side
 
 # --- Luhn ----------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_stage_fails_closed(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
     monkeypatch.setattr(redact_module, "redact", broken)
     segment = _segment("my card is 4111 1111 1111 1111")
     discarded = Discarded(Side.AGENT, 0.0, 0.5, "noise")
-    with caplog.at_level(logging.ERROR, logger="app.redact"):
+    with caplog.at_level(logging.ERROR, logger="app.privacy.redact"):
         out = run_stages(
             [RedactStage()], [Committed(segment), Partial(Side.CLIENT, 3.5, "4111"), discarded]
         )
@@ -349,7 +349,7 @@ def test_stage_fails_closed(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
     assert out[0].segment is segment
     assert out[1].text == FAILED
     assert out[2] is discarded
-    failures = [r for r in caplog.records if r.name == "app.redact"]
+    failures = [r for r in caplog.records if r.name == "app.privacy.redact"]
     assert len(failures) == 2
     assert all(r.exc_info and isinstance(r.exc_info[1], RuntimeError) for r in failures)
     assert "4111" not in caplog.text  # the log does not leak the text either

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.records import CallInfo, CallRecord, FlagRecord, MoodPoint
+from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint
 from app.store import CallStore
 from app.store.calls import new_uid
 from app.store.review import add_review, flagged_queue, to_csv, weekly_stats

@@ -23,7 +23,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.engine import make_url
 
-from app.records import CallInfo, CallRecord, FlagRecord, IncidentRecord, MoodPoint, SegmentRecord
+from app.calls.records import (
+    CallInfo,
+    CallRecord,
+    FlagRecord,
+    IncidentRecord,
+    MoodPoint,
+    SegmentRecord,
+)
 from app.store import CallStore
 from app.store.calls import new_uid
 from app.store.db import MIGRATIONS, create_store_engine

@@ -19,7 +19,7 @@ from models.sentiment import (
     load_sentiment_model,
     map_labels,
 )
-from models.sentiment_data import spoken_style
+from models.training.data import spoken_style
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +234,7 @@ def test_foreign_model_without_weights_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_training_smoke_run_gives_a_loadable_model(tmp_path, shared_data):
-    from models.sentiment_train import train
+    from models.training.train import train
 
     messages: list[str] = []
     config = train(

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from app.soak import (
+from app.tooling.soak import (
     LatencyPoint,
     RssSample,
     SoakReport,
@@ -180,7 +180,7 @@ def test_five_minute_soak_through_the_live_path(shared_data, reliability_note):
 def test_pace_reaches_the_run_and_the_report_says_latency_is_not_judged(
     monkeypatch, tmp_path, capsys
 ):
-    import app.soak as soak
+    import app.tooling.soak as soak
 
     seen = {}
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from app import memory
-from app.analyze import call_stages
-from app.memory import HeapTrim, trim_heap
+from app.pipeline.analyze import call_stages
+from app.pipeline.memory import HeapTrim, trim_heap
 from models.stt import LIVE_WINDOW_S, MAX_WINDOW_S, SAMPLE_RATE
 
 

@@ -16,14 +16,14 @@ from conftest import REPO
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
-from app.mood import MoodUpdate, Trend
-from app.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.coaching.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.coaching.mood import MoodUpdate, Trend
+from app.events import Committed, Partial, Revised, Segment
 from app.store import CallRecorder, CallStore, StoreError
 from app.store.calls import new_uid
 from app.store.schema import Base
 from app.store.search import include_in_autogenerate
-from app.transcript import Committed, Partial, Revised, Segment
 from audio.sides import Side
 
 STARTED = datetime(2026, 3, 4, 14, 5, 6, tzinfo=UTC)

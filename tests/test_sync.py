@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from app.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
 from app.store import CallStore
 from app.store.calls import new_uid
 from app.store.sync import TeamSync

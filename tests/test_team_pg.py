@@ -21,7 +21,7 @@ from psycopg import sql
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.records import CallInfo, FlagRecord, SegmentRecord
+from app.calls.records import CallInfo, FlagRecord, SegmentRecord
 from app.store import CallStore
 from app.store.calls import new_uid
 from app.store.db import MIGRATIONS

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.records import CallInfo, CallRecord, CueRecord, FlagRecord, MoodPoint, SegmentRecord
+from app.calls.records import CallInfo, CallRecord, CueRecord, FlagRecord, MoodPoint, SegmentRecord
 from app.store import CallStore
 from app.store.calls import new_uid
 from ui.history import HistoryWindow

@@ -25,7 +25,7 @@ def cli_calls(monkeypatch) -> list[list[str]]:
         calls.append(list(argv or []))
         return 0
 
-    monkeypatch.setattr("app.cli.main", fake_cli_main)
+    monkeypatch.setattr("app.cli.main.main", fake_cli_main)
     return calls
 
 

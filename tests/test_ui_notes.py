@@ -1,4 +1,4 @@
-"""Notes on disk and the ticket update (app/notes.py), and the notes pane's autosave,
+"""Notes on disk and the ticket update (app/calls/notes.py), and the notes pane's autosave,
 key moments and export (offscreen)."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
-from app.coach import ChecklistTick
-from app.notes import (
+from app.calls.notes import (
     KeyMoment,
     NotesFile,
     notes_path,
@@ -21,6 +20,7 @@ from app.notes import (
     ticket_path,
     ticket_update_markdown,
 )
+from app.coaching.coach import ChecklistTick
 from ui.theme import LIGHT
 from ui.widgets.notes_pane import NotesPane
 from ui.workers import WorkerPool

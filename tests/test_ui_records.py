@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings
 from sqlalchemy import text
 from test_ui_window import close_and_wait
 
-from app.records import CallInfo, SegmentRecord
+from app.calls.records import CallInfo, SegmentRecord
 from app.settings import Settings, WebhookSettings
 from app.store import CallStore
 from app.store.calls import new_uid

@@ -9,9 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from app.coach import Cue, CueCleared
-from app.mood import MoodUpdate, Trend
-from app.transcript import Committed, Partial, Segment
+from app.coaching.coach import Cue, CueCleared
+from app.coaching.mood import MoodUpdate, Trend
+from app.events import Committed, Partial, Segment
 from audio.sides import Side
 from ui.theme import LIGHT
 from ui.widgets.cue_banner import IDLE_TEXT, CueBanner
@@ -111,7 +111,7 @@ def test_a_degraded_part_of_the_call_is_shown_without_stopping_it(
     from PySide6.QtCore import QSettings
     from test_ui_window import close_and_wait
 
-    from app.transcript import Degraded
+    from app.events import Degraded
     from ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -134,7 +134,7 @@ def test_a_lost_line_is_shown_as_an_error_noted_and_cleared_when_back(
     from test_ui_window import close_and_wait
 
     import ui.main_window
-    from app.transcript import InputLost, InputRestored
+    from app.events import InputLost, InputRestored
     from ui.main_window import MainWindow
 
     monkeypatch.setattr(ui.main_window, "RESTORED_SHOWN_MS", 200)

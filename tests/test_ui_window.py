@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
-from app.cli import DEMO_CALL
+from app.paths import DEMO_CALL
 from app.store import CallStore
 from audio.sides import Side
 from ui.call_controller import CallState, ReplayCall, Services

@@ -6,10 +6,10 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from app.live import LiveSettings
-from app.phone_lines import LINES
-from app.speech_eval import analyze_text, load_clips, normalise
-from app.vocabulary_eval import TERMS, spoken_lines, term_recall
+from app.pipeline.live import LiveSettings
+from app.tooling.phone_lines import LINES
+from app.tooling.speech_eval import analyze_text, load_clips, normalise
+from app.tooling.vocabulary_eval import TERMS, spoken_lines, term_recall
 
 pytestmark = pytest.mark.slow
 

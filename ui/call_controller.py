@@ -19,8 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.records import CallInfo
-from app.session import CallSession
+from app.calls.records import CallInfo
+from app.pipeline.session import CallSession
 from app.store import CallStore
 from app.store.calls import new_uid
 from audio.devices import InputDevice, list_input_devices

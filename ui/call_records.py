@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.delivery import Delivered, Delivery
-from app.helpdesk import store_rt_credentials
-from app.records import CallInfo, CallRecord
+from app.calls.records import CallInfo, CallRecord
+from app.delivery import store_rt_credentials
+from app.delivery.outbox import Delivered, Delivery
 from app.settings import Settings, data_dir
 from app.store import CallRecorder, CallStore, CallSummary
 from app.store.sync import SyncResult, TeamSync
@@ -40,7 +40,7 @@ OPEN_WAIT_S = 30.0
 
 @dataclass(frozen=True)
 class ExportRequest:
-    target: str  # see app.delivery.TARGETS
+    target: str  # see app.delivery.outbox.TARGETS
     include_transcript: bool = False
     out: Path | None = None
 

@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.coach import clock
-from app.exports import FLAG_WORDS, mood_word
-from app.records import CallRecord
+from app.calls.exports import FLAG_WORDS, mood_word
+from app.calls.records import CallRecord
+from app.coaching.coach import clock
 from app.store import CallStore, CallSummary
 from app.store.alerts import FlagAlert, alert_message
 from app.store.review import (

@@ -6,7 +6,7 @@
   Without a display, or with ``--terminal``, it runs the terminal demo instead.
 * ``--screenshot PATH --exit-after SECONDS`` (window modes): save a PNG of the window at
   that time, then close the way a user would (finish the call, save the notes) and exit.
-* Anything else goes to :func:`app.cli.main` unchanged.
+* Anything else goes to :func:`app.cli.main.main` unchanged.
 
 Qt is imported only when a window is opened, so terminal commands stay fast.
 """
@@ -41,7 +41,8 @@ def _window_options() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app import cli
+    from app.cli import main as cli
+    from app.paths import DEMO_CALL
 
     argv = list(sys.argv[1:] if argv is None else argv)
     window_args, rest = _window_options().parse_known_args(argv)
@@ -70,8 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pace <= 0:
         print("calmline: error: --pace must be positive", file=sys.stderr)
         return 2
-    if not cli.DEMO_CALL.exists():
-        print(f"calmline: error: the demo call is missing: {cli.DEMO_CALL}", file=sys.stderr)
+    if not DEMO_CALL.exists():
+        print(f"calmline: error: the demo call is missing: {DEMO_CALL}", file=sys.stderr)
         return 2
     from ui.call_controller import ReplayCall
     from ui.loading import ModelOptions
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sentiment=args.sentiment_model,
         playbook=args.playbook,
     )
-    replay = ReplayCall(cli.DEMO_CALL, pace=args.pace, agent_channel="left")
+    replay = ReplayCall(DEMO_CALL, pace=args.pace, agent_channel="left")
     return run_window(options, replay, window_args.screenshot, window_args.exit_after)
 
 
@@ -139,21 +140,20 @@ def run_window(
     screenshot: str | None = None,
     exit_after: float | None = None,
 ) -> int:
-    import platformdirs
     from PySide6.QtCore import QTimer
 
+    from app.paths import notes_dir
     from app.settings import Settings, SettingsError, load_settings
     from ui.app import create_application, install_exception_hook, user_settings
     from ui.main_window import MainWindow
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     app = create_application()
-    notes_dir = Path(platformdirs.user_data_dir("calmline")) / "notes"
     try:
         config, config_problem = load_settings(), None
     except SettingsError as exc:
         config, config_problem = Settings(), f"{exc}. Calmline uses its defaults until it is fixed."
-    window = MainWindow(user_settings(), notes_dir, options, replay=replay, config=config)
+    window = MainWindow(user_settings(), notes_dir(), options, replay=replay, config=config)
     if config_problem:
         window.messages.show_message("settings", config_problem, "error")
     install_exception_hook(lambda text: window.messages.show_message("bug", text, "error"))

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from app.analyze import call_stages, live_settings
-from app.cli import DEFAULT_THREADS, user_playbook_path
-from app.live import Decoder, LiveSettings
-from app.mood import SentimentScorer
-from app.playbook import Playbook, PlaybookError, load_playbook
-from app.transcript import Stage
+from app.coaching.mood import SentimentScorer
+from app.coaching.playbook import Playbook, PlaybookError, load_playbook
+from app.events import Stage
+from app.paths import user_playbook_path
+from app.pipeline.analyze import call_stages, live_settings
+from app.pipeline.live import Decoder, LiveSettings
+from audio import SAMPLE_RATE
+from models.stt import DEFAULT_THREADS
 from ui.workers import Progress
 
 WARM_UP_SECONDS = 1.0
-SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
-from app.delivery import Delivered
-from app.exports import CLIENT_CUE_KINDS, FLAG_WORDS
-from app.mood import MoodUpdate
-from app.notes import KeyMoment
-from app.records import CallRecord
-from app.session import SessionStatus
-from app.settings import Settings
-from app.store import CallSummary
-from app.store.sync import SyncResult
-from app.transcript import (
+from app.calls.exports import CLIENT_CUE_KINDS, FLAG_WORDS
+from app.calls.notes import KeyMoment
+from app.calls.records import CallRecord
+from app.coaching.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.coaching.mood import MoodUpdate
+from app.delivery.outbox import Delivered
+from app.events import (
     Committed,
     Degraded,
     InputLost,
@@ -38,6 +34,10 @@ from app.transcript import (
     Revised,
     Segment,
 )
+from app.pipeline.session import SessionStatus
+from app.settings import Settings
+from app.store import CallSummary
+from app.store.sync import SyncResult
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.call_controller import (

@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from app.exports import FLAG_WORDS
+from app.calls.exports import FLAG_WORDS
 from app.store.team import TeamError, open_connection
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.records import (
+from app.calls.records import (
     CallInfo,
     CallRecord,
     CueRecord,

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app.paths import default_database_url
+
 try:
     import fcntl
 except ImportError:  # Windows: one Calmline at a time creates the database
@@ -30,10 +32,7 @@ class StoreError(Exception):
 
 
 def default_url() -> str:
-    import platformdirs
-
-    folder = Path(platformdirs.user_data_dir("calmline"))
-    return f"sqlite:///{folder / 'calmline.db'}"
+    return default_database_url()
 
 
 def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:

@@ -18,9 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from app.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
-from app.mood import MoodUpdate
-from app.records import (
+from app.calls.records import (
     CallInfo,
     CallRecord,
     CueRecord,
@@ -29,8 +27,10 @@ from app.records import (
     MoodPoint,
     SegmentRecord,
 )
+from app.coaching.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
+from app.coaching.mood import MoodUpdate
+from app.events import Committed, Revised
 from app.store.calls import CallStore, utcnow
-from app.transcript import Committed, Revised
 
 log = logging.getLogger(__name__)
 

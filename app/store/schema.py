@@ -212,6 +212,6 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = _call_fk()
     reviewer: Mapped[str] = mapped_column(String(63))
-    outcome: Mapped[str] = mapped_column(String(40))  # see app.records.REVIEW_OUTCOMES
+    outcome: Mapped[str] = mapped_column(String(40))  # see app.calls.records.REVIEW_OUTCOMES
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[datetime]

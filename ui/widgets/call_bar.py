@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.coach import clock
-from app.session import SessionStatus
+from app.coaching.coach import clock
+from app.pipeline.session import SessionStatus
 from audio.devices import InputDevice
 from audio.sides import Side
 from ui.theme import Theme, scaled_font, set_text_colour

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.coach import ChecklistTick, clock
-from app.notes import (
+from app.calls.notes import (
     KeyMoment,
     NotesFile,
     notes_path,
@@ -33,7 +32,8 @@ from app.notes import (
     ticket_path,
     ticket_update_markdown,
 )
-from app.playbook import CHECKLIST, CHECKLIST_LABELS
+from app.coaching.coach import ChecklistTick, clock
+from app.coaching.playbook import CHECKLIST, CHECKLIST_LABELS
 from ui.theme import Theme
 from ui.workers import WorkerPool
 
@@ -48,7 +48,7 @@ DETAIL_FIELDS = {
     "subject": "Subject",
 }
 DETAILS_DELAY_MS = 800
-EXPORT_CHOICES = {  # app.delivery targets that need the stored call
+EXPORT_CHOICES = {  # app.delivery.outbox targets that need the stored call
     "markdown": "Ticket update with the transcript (file)",
     "json": "Call record (JSON file)",
     "email": "Follow-up e-mail draft",

@@ -1,0 +1,1 @@
+"""The command line: `calmline <command>`; the window is `ui.launcher`."""

@@ -1,0 +1,1 @@
+"""The live call: sources → transcription → stages → listeners, and its offline twin."""

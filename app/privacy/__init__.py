@@ -1,0 +1,1 @@
+"""Personal data removed from what is stored and shown."""

@@ -1,0 +1,1 @@
+"""Training and evaluating the sentiment model (needs torch and transformers; not run-time code)."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import typing
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
 
 from audio.sides import Side
+
+
+def clock(seconds: float) -> str:
+    """Call time as the agent reads it: ``mm:ss`` from the call's start."""
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    return f"{minutes:02d}:{secs:02d}"
 
 
 @dataclass
@@ -120,32 +126,156 @@ class InputRestored:
         return f"{what} back after {self.after_s:.0f} s ({self.device})."
 
 
-Event = Committed | Revised | Partial | Discarded | Degraded | InputLost | InputRestored
-
-# A stage of the call pipeline after transcription (sentiment, coach): takes the events of
-# one step and returns them, possibly changed, with its own events added.
-Stage = Callable[[list[Any]], list[Any]]
-
-log = logging.getLogger(__name__)
+# -- the client's mood ------------------------------------------------------------------
+class Trend(StrEnum):
+    RISING = "rising"
+    STEADY = "steady"
+    FALLING = "falling"
 
 
-def run_stages(stages: Sequence[Stage], events: list[Any]) -> list[Any]:
-    """Pass ``events`` through each stage; a stage that fails is skipped for this step
-    (the call goes on with what still works), logged, and reported as :class:`Degraded`."""
-    for stage in stages:
-        try:
-            events = stage(events)
-        except Exception as exc:
-            log.exception("pipeline stage %r failed; its output is missing for this step", stage)
-            component = getattr(stage, "component", type(stage).__name__)
-            message = f"{component} failed ({exc}); it is missing for this part of the call"
-            events = [*events, Degraded(component, message)]
-    return events
+@dataclass(frozen=True)
+class MoodUpdate:
+    """The client's mood after a client utterance, at call time ``t``."""
+
+    t: float
+    value: float
+    trend: Trend
+    segment_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": round(self.t, 2), "value": round(self.value, 3), "trend": self.trend.value}
 
 
-@dataclass
-class CallTranscript:
-    segments: list[Segment] = field(default_factory=list)
+# -- the coach ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cue:
+    t: float  # call time when the cue appears
+    kind: str
+    message: str
+    phrases: tuple[str, ...]
+    segment_id: int | None
+    practice: str = ""
+    priority: int = 0
+    expires_at: float = 0.0
 
-    def add(self, segment: Segment) -> None:
-        self.segments.append(segment)
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": round(self.t, 2),
+            "kind": self.kind,
+            "message": self.message,
+            "phrases": list(self.phrases),
+            "segment_id": self.segment_id,
+        }
+
+
+@dataclass(frozen=True)
+class CueCleared:
+    """The cue in front went away: expired, dismissed by the agent, or replaced."""
+
+    t: float
+    kind: str
+    reason: str  # "expired" | "dismissed" | "replaced"
+
+
+@dataclass(frozen=True)
+class Flag:
+    t: float
+    kind: str  # "abusive_language" | "manager_request" | "sustained_negative"
+    excerpt: str
+    segment_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": round(self.t, 2),
+            "kind": self.kind,
+            "excerpt": self.excerpt,
+            "segment_id": self.segment_id,
+        }
+
+
+@dataclass(frozen=True)
+class IncidentNote:
+    """A timestamped note for the notes pane, with the exact words said."""
+
+    t: float
+    text: str
+    excerpt: str
+    segment_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": round(self.t, 2),
+            "text": self.text,
+            "excerpt": self.excerpt,
+            "segment_id": self.segment_id,
+        }
+
+
+# What an agent does on a good call (the seeds' practices), ticked by the coach or the agent.
+CHECKLIST = ("listened", "acknowledged", "next_step", "kept_informed", "follow_up")
+CHECKLIST_LABELS = {
+    "listened": "Listened to the whole problem",
+    "acknowledged": "Acknowledged how they feel",
+    "next_step": "Explained the next step",
+    "kept_informed": "Kept them informed",
+    "follow_up": "Planned the follow-up",
+}
+
+
+@dataclass(frozen=True)
+class ChecklistTick:
+    """The coach heard the agent do one of the checklist items (see ``CHECKLIST``)."""
+
+    t: float
+    item: str
+    segment_id: int | None
+
+
+Event = (
+    Committed
+    | Revised
+    | Partial
+    | Discarded
+    | Degraded
+    | InputLost
+    | InputRestored
+    | MoodUpdate
+    | Cue
+    | CueCleared
+    | Flag
+    | IncidentNote
+    | ChecklistTick
+)
+"""Everything the pipeline produces. Each consumer dispatches in one ``match`` ending in
+``assert_never``, and ``tests/pipeline/test_events.py`` feeds every member to every consumer."""
+EVENT_TYPES: tuple[type, ...] = typing.get_args(Event)
+
+
+class Stage(Protocol):
+    """A step of the call after transcription: redaction, client mood, the coach.
+
+    ``__call__`` takes one step's events and returns them, possibly changed, with its own
+    added; ``tick`` shows it the call clock (silences, cue expiry); ``dismiss`` is the agent
+    dismissing the cue in front. :class:`EventStage` gives the last two to stages that only
+    react to events. What happens when a stage fails is the runner's
+    (:class:`app.pipeline.stages.StageRunner`)."""
+
+    component: str  # named to the agent when it fails: "client mood", "coaching", …
+
+    def __call__(self, events: list[Event]) -> list[Event]: ...
+
+    def tick(self, now: float) -> list[Event]: ...
+
+    def dismiss(self, now: float) -> list[Event]: ...
+
+
+class EventStage:
+    """Base for a stage that reacts to events only: no clock, nothing to dismiss."""
+
+    component = "stage"
+
+    def tick(self, now: float) -> list[Event]:
+        return []
+
+    def dismiss(self, now: float) -> list[Event]:
+        return []

@@ -51,6 +51,11 @@ class AudioSource(Protocol):
     @property
     def error(self) -> str | None: ...
 
+    @property
+    def health(self) -> InputHealth | None:
+        """Whether a live input is delivering (None: a file, which cannot be lost)."""
+        ...
+
     def stats(self) -> CaptureStats: ...
 
 
@@ -420,6 +425,10 @@ class FileReplaySource:
     @property
     def error(self) -> str | None:
         return self._error
+
+    @property
+    def health(self) -> None:
+        return None  # a file cannot be unplugged; a read error ends it (``error``)
 
     def stats(self) -> CaptureStats:
         return self.buffer.stats()

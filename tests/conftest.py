@@ -1,25 +1,72 @@
-"""Shared fixtures: the shared data folder, real models, test speech from espeak-ng."""
+"""Shared fixtures: the shared data folder, real models, the virtual devices, the team
+database, RELIABILITY.md; and the ``slow`` mark for every test that uses a real model.
+
+Helpers the test modules share are in tests/support/ (``from support.speech import speak``):
+this file puts tests/ on ``sys.path`` for them. Fixtures for one folder only are in that
+folder's conftest.py (tests/ui/, tests/delivery/)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-import subprocess
-import tempfile
+import sys
 import threading
 from pathlib import Path
 
-import numpy as np
+# tests/ for ``support``; and the repository, because tests/audio, tests/models and tests/ui
+# have the names of its packages and, with tests/ on the path, would be taken for them when
+# nothing else on the path has the real ones (``pytest`` run without ``python -m``).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import pytest
-import soundfile
+from support import REPO
+from support.devices import AGENT_DEVICE, CLIENT_DEVICE
+from support.team import PG_ADMIN_URL, TeamDatabase, pg_admin_connection, pg_url
 
-from app.tooling.speech_eval import normalise as normalise  # re-exported for the tests
-from audio.resample import resample_to_16k
-
-REPO = Path(__file__).resolve().parent.parent
-AGENT_DEVICE, CLIENT_DEVICE = "calmline_agent", "calmline_client"  # scripts/virtual-audio.sh
 SHARED_DATA = Path(os.environ.get("CALMLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+# -- slow: real models or real time (deselect with -m "not slow") ----------------------------
+REAL_MODEL_FIXTURES = frozenset({"tiny_engine", "base_engine", "sentiment_model"})
+_running: list[pytest.Item] = []  # the test being set up or run
+_unmarked_loads: dict[str, str] = {}  # node id → the model it loaded unmarked
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses a real-model fixture, directly or through another fixture, is
+    slow. (Tests that load models another way — a ``calmline`` process that transcribes, the
+    window's real loader — carry ``@pytest.mark.slow`` themselves.)"""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def _loading_a_real_model(what: str) -> None:
+    """Called by the real-model fixtures as they load: a test without the mark that gets
+    there all the same (``request.getfixturevalue``, which the collection hook cannot see)
+    fails at its teardown. (Not here: a session fixture that fails stays failed for every
+    test after it.)"""
+    item = _running[-1] if _running else None
+    if item is not None and item.get_closest_marker("slow") is None:
+        _unmarked_loads[item.nodeid] = what
+
+
+@pytest.fixture(autouse=True)
+def real_models_only_in_slow_tests(request):
+    yield
+    what = _unmarked_loads.pop(request.node.nodeid, None)
+    if what is not None:
+        pytest.fail(f"{request.node.nodeid} loads {what}: mark it @pytest.mark.slow")
 
 
 @pytest.fixture(scope="session")
@@ -29,31 +76,9 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@functools.lru_cache(maxsize=64)
-def _speak(text: str, voice: str, speed: int) -> np.ndarray:
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is not installed (scripts/install.sh installs it)")
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "speech.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True
-        )
-        data, rate = soundfile.read(wav, dtype="float32")
-    audio = resample_to_16k(data, rate)
-    return (audio / max(1e-6, float(np.abs(audio).max())) * 0.7).astype(np.float32)
-
-
-def speak(text: str, voice: str = "en-us+m3", speed: int = 165) -> np.ndarray:
-    """Test speech at 16 kHz mono, peak -3 dBFS."""
-    return _speak(text, voice, speed).copy()
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * 16_000), dtype=np.float32)
-
-
 @pytest.fixture(scope="session")
 def tiny_engine():
+    _loading_a_real_model("tiny.en")
     from models.stt import WhisperEngine
     from models.whisper_files import resolve_whisper
 
@@ -61,11 +86,21 @@ def tiny_engine():
 
 
 @pytest.fixture(scope="session")
-def base_engine(tmp_path_factory):
+def base_engine():
+    _loading_a_real_model("base")
     from models.stt import WhisperEngine
     from models.whisper_files import resolve_whisper
 
     return WhisperEngine(resolve_whisper("base"), threads=2)
+
+
+@pytest.fixture(scope="session")
+def sentiment_model():
+    """The shipped client-mood model."""
+    _loading_a_real_model("the sentiment model")
+    from models.sentiment import load_sentiment_model
+
+    return load_sentiment_model("default", threads=2)
 
 
 @pytest.fixture(autouse=True)
@@ -84,15 +119,6 @@ def no_threads_left_behind():
     assert not still, f"threads left running: {still}"
 
 
-def write_stereo(path: Path, left: np.ndarray, right: np.ndarray, rate: int = 16_000) -> Path:
-    n = max(len(left), len(right))
-    stereo = np.zeros((n, 2), dtype=np.float32)
-    stereo[: len(left), 0] = left
-    stereo[: len(right), 1] = right
-    soundfile.write(path, stereo, rate, subtype="PCM_16")
-    return path
-
-
 @pytest.fixture(scope="session")
 def virtual_devices():
     from audio.devices import list_input_devices
@@ -103,37 +129,6 @@ def virtual_devices():
             "virtual capture devices are missing: run scripts/virtual-audio.sh before the tests "
             f"(found inputs: {sorted(names)})"
         )
-
-
-@pytest.fixture
-def no_thread_left_running(qapp):
-    """napari-style: no Python thread, QThread or pool thread outlives the test."""
-    import gc
-
-    from PySide6.QtCore import QThread
-
-    from ui.workers import WorkerPool
-
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    qapp.processEvents()
-    leftover = [
-        t.name
-        for t in threading.enumerate()
-        if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
-    ]
-    running_qthreads = [
-        obj
-        for obj in gc.get_objects()
-        if isinstance(obj, QThread) and obj is not qapp.thread() and obj.isRunning()
-    ]
-    assert not leftover, f"threads left running: {leftover}"
-    assert not running_qthreads, f"QThreads left running: {running_qthreads}"
-    from shiboken6 import isValid
-
-    pools = [obj for obj in gc.get_objects() if isinstance(obj, WorkerPool) and isValid(obj)]
-    assert not [p.running_jobs() for p in pools if p.busy], "worker jobs still running"
-    assert all(p.active_threads == 0 for p in pools), "worker-pool threads still running"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -148,50 +143,6 @@ def private_user_folders(tmp_path_factory):
 
 
 # -- team mode on PostgreSQL (scripts/postgres-server.sh start) -----------------------------
-PG_ADMIN_URL = os.environ.get(
-    "CALMLINE_PG_ADMIN_URL",
-    "postgresql://calmline_admin:calmline_admin@127.0.0.1:5432/calmline_test",
-)
-
-
-class TeamDatabase:
-    """A fresh team database for the run, with two agents and a supervisor (real roles)."""
-
-    def __init__(self, name: str, admin_url: str, urls: dict[str, str], roles: dict[str, str]):
-        self.name = name
-        self.admin_url = admin_url
-        # URLs that log in as each role; roles: "agent_a" / "agent_b" / "supervisor" -> name
-        self.agent_a, self.agent_b, self.supervisor = (
-            urls["agent_a"],
-            urls["agent_b"],
-            urls["supervisor"],
-        )
-        self.roles = roles
-
-
-def pg_url(base: str, database: str, user: str | None = None, password: str | None = None):
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base).set(database=database)
-    if user is not None:
-        url = url.set(username=user, password=password)
-    return url.render_as_string(hide_password=False)
-
-
-def pg_admin_connection(url: str = PG_ADMIN_URL):
-    """An autocommit psycopg connection as the admin, or the test fails saying how to start
-    PostgreSQL (never skipped: team mode is tested for real)."""
-    import psycopg
-
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable as the test admin ({exc}); start it with "
-            "`bash scripts/postgres-server.sh start` (or set CALMLINE_PG_ADMIN_URL)"
-        )
-
-
 @pytest.fixture(scope="session")
 def team_db():
     """``calmline_t_<random>`` made by the admin role and set up by ``init_team``, with roles
@@ -223,27 +174,6 @@ def team_db():
         for role in roles.values():
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         admin.close()
-
-
-# -- Request Tracker on loopback (scripts/rt-server.sh start) --------------------------------
-RT_URL = os.environ.get("CALMLINE_TEST_RT_URL", "http://127.0.0.1:8080/rt").rstrip("/")
-
-
-@pytest.fixture(scope="session")
-def rt_api():
-    """RT's REST 2.0 API as root, to read back what Calmline wrote; fails (never skips)
-    when RT is not running."""
-    import httpx
-
-    client = httpx.Client(base_url=f"{RT_URL}/REST/2.0", auth=("root", "password"), timeout=10)
-    try:
-        client.get("/rt").raise_for_status()
-    except httpx.HTTPError as error:
-        client.close()
-        pytest.fail(f"Request Tracker is not running at {RT_URL} ({error}): "
-                    "bash scripts/rt-server.sh start")  # fmt: skip
-    yield client
-    client.close()
 
 
 # -- RELIABILITY.md: what the reliability tests tried and what happened -----------------------

@@ -15,22 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.calls.records import CallInfo
-from app.pipeline.session import CallSession
+from app.pipeline.call import CallSetup, replay_sources
+from app.pipeline.session import CallSession, Listener
 from app.store import CallStore
-from app.store.calls import new_uid
 from audio.devices import InputDevice, list_input_devices
 from audio.errors import AudioInputError
 from audio.monitor import InputMonitor, switch_monitor
 from audio.sides import Side
-from audio.sources import AudioSource, DeviceSource, FileReplaySource, call_file_channels
+from audio.sources import AudioSource, DeviceSource, call_file_channels
 from models.errors import ModelError
 from ui.call_records import CallRecords
-from ui.loading import LoadedModels, ModelOptions, load_models
+from ui.loading import ModelOptions, load_models
 from ui.workers import Progress, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -73,7 +71,7 @@ class Services:
     """What the controller reaches outside the process through; tests substitute them."""
 
     list_devices: Callable[[], list[InputDevice]] = list_input_devices
-    load_models: Callable[[ModelOptions, Progress], LoadedModels] = load_models
+    load_models: Callable[[ModelOptions, Progress], CallSetup] = load_models
     open_device: Callable[[Side, int | str], AudioSource] = DeviceSource
     open_store: Callable[[str | None], CallStore] = CallStore.open
 
@@ -90,7 +88,7 @@ def describe_error(exc: BaseException) -> str:
 class CallController(QObject):
     state_changed = Signal(object)  # CallState
     loading_progress = Signal(str, int)
-    models_loaded = Signal(object)  # LoadedModels
+    models_loaded = Signal(object)  # CallSetup
     models_failed = Signal(str)
     devices_listed = Signal(list)  # list[InputDevice]
     devices_failed = Signal(str)
@@ -117,7 +115,7 @@ class CallController(QObject):
         self._options = options or ModelOptions()
         self._services = services or Services()
         self._state = CallState.LOADING
-        self._models: LoadedModels | None = None
+        self._models: CallSetup | None = None
         self._session: CallSession | None = None
         self._stop_requested = False
         # The input check between calls: one switch job at a time; the latest wish wins.
@@ -135,7 +133,7 @@ class CallController(QObject):
         return self._state
 
     @property
-    def models(self) -> LoadedModels | None:
+    def models(self) -> CallSetup | None:
         return self._models
 
     @property
@@ -159,7 +157,7 @@ class CallController(QObject):
             on_progress=self.loading_progress.emit,
         )
 
-    def _models_ready(self, models: LoadedModels) -> None:
+    def _models_ready(self, models: CallSetup) -> None:
         self._models = models
         self._set_state(CallState.READY)
         self.models_loaded.emit(models)
@@ -199,30 +197,25 @@ class CallController(QObject):
             on_failure=self._start_failed,
         )
 
-    def _open_and_start(self, call: DeviceCall | ReplayCall, models: LoadedModels) -> CallSession:
+    def _open_and_start(self, call: DeviceCall | ReplayCall, setup: CallSetup) -> CallSession:
         """Worker thread: open both inputs and start the pipeline."""
         pace = 1.0
         if isinstance(call, ReplayCall):
             pace = call.pace
-            channels = call_file_channels(call.path, call.agent_channel)
-            sources: dict[Side, AudioSource] = {
-                side: FileReplaySource(side, channel, pace=pace)
-                for side, channel in channels.items()
-            }
+            sources: dict[Side, AudioSource] = dict(
+                replay_sources(call_file_channels(call.path, call.agent_channel), pace)
+            )
         else:
             sources = {
                 Side.AGENT: self._services.open_device(Side.AGENT, call.agent_device),
                 Side.CLIENT: self._services.open_device(Side.CLIENT, call.client_device),
             }
-        on_event: Callable[[Any], None] = self.event_received.emit
+        # the recorder first: queued, so the pipeline never waits on the disk
+        listeners: list[Listener] = [self.event_received.emit]
         if self._records is not None:
-            info = CallInfo(
-                uid=new_uid(),
-                started_at=datetime.now().astimezone(),
-                source="replay" if isinstance(call, ReplayCall) else "live",
-                devices={side.value: source.description for side, source in sources.items()},
-                model={"speech_to_text": getattr(models.engine, "describe", dict)()},
-            )
+            kind = "replay" if isinstance(call, ReplayCall) else "live"
+            devices = {side.value: src.description for side, src in sources.items()}
+            info = setup.call_info(kind, devices, started_at=datetime.now().astimezone())
             try:
                 recorder = self._records.start_recording(info)
             except Exception as exc:  # the call goes on; the window says it is not saved
@@ -230,22 +223,9 @@ class CallController(QObject):
                 self.recording_failed.emit(f"This call is not being saved: {exc}")
                 recorder = None
             if recorder is not None:
-                emit = self.event_received.emit
-
-                def on_event(event: Any) -> None:
-                    recorder(event)  # queued: the pipeline never waits on the disk
-                    emit(event)
-
+                listeners.insert(0, recorder)
         audio_sink = self._records.audio_sink if self._records is not None else None
-        session = CallSession.create(
-            sources,
-            models.engine,
-            on_event,
-            settings=models.live_settings(),
-            pace=pace,
-            stages=models.stages(),
-            audio_sink=audio_sink,
-        )
+        session = setup.session(sources, listeners, pace=pace, audio_sink=audio_sink)
         session.start()
         return session
 

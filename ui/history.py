@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.calls.exports import FLAG_WORDS, mood_word
 from app.calls.records import CallRecord
-from app.coaching.coach import clock
+from app.events import clock
 from app.store import CallStore, CallSummary
 from app.store.alerts import FlagAlert, alert_message
 from app.store.review import (

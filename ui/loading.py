@@ -3,17 +3,16 @@ a worker thread and reports progress through a callback."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.coaching.mood import SentimentScorer
 from app.coaching.playbook import Playbook, PlaybookError, load_playbook
-from app.events import Stage
 from app.paths import user_playbook_path
-from app.pipeline.analyze import call_stages, live_settings
-from app.pipeline.live import Decoder, LiveSettings
+from app.pipeline.call import CallSetup
+from app.privacy.redact import ALL_KINDS
 from audio import SAMPLE_RATE
 from models.stt import DEFAULT_THREADS
 from ui.workers import Progress
@@ -28,25 +27,10 @@ class ModelOptions:
     language: str = "en"  # or "auto"
     sentiment: str = "default"  # "default", a local folder, or "none"
     playbook: str | None = None  # None: the user's playbook if it exists; "none": no coaching
+    redact: tuple[str, ...] = ALL_KINDS  # the personal data taken out (settings.toml)
 
 
-@dataclass
-class LoadedModels:
-    engine: Decoder
-    sentiment: SentimentScorer | None
-    playbook: Playbook | None
-    warnings: list[str] = field(default_factory=list)  # what works less well, and the fix
-
-    def live_settings(self) -> LiveSettings:
-        """The live path's settings: the playbook's team vocabulary."""
-        return live_settings(self.playbook)
-
-    def stages(self) -> list[Stage]:
-        """Fresh mood and coach stages for one call (they keep per-call state)."""
-        return call_stages(self.sentiment, self.playbook)
-
-
-def load_models(options: ModelOptions, progress: Progress) -> LoadedModels:
+def load_models(options: ModelOptions, progress: Progress) -> CallSetup:
     """Load and warm up Whisper (a failure here raises: no call is possible without it);
     the sentiment model and the playbook degrade to a warning when they cannot be used."""
     from models.stt import WhisperEngine
@@ -65,7 +49,7 @@ def load_models(options: ModelOptions, progress: Progress) -> LoadedModels:
     progress("Loading the coaching playbook…", 90)
     playbook = _load_playbook(options.playbook, warnings)
     progress("Ready", 100)
-    return LoadedModels(engine, sentiment, playbook, warnings)
+    return CallSetup(engine, sentiment, playbook, options.redact, warnings)
 
 
 def _load_sentiment(options: ModelOptions, warnings: list[str]) -> SentimentScorer | None:

@@ -4,8 +4,9 @@ notes — compact enough to sit beside the phone software."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
@@ -19,21 +20,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.calls.exports import CLIENT_CUE_KINDS, FLAG_WORDS
+from app.calls.exports import key_moment
+from app.calls.mapping import cue_record, flag_record, incident_record
 from app.calls.notes import KeyMoment
 from app.calls.records import CallRecord
-from app.coaching.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
-from app.coaching.mood import MoodUpdate
 from app.delivery.outbox import Delivered
 from app.events import (
+    ChecklistTick,
     Committed,
+    Cue,
+    CueCleared,
     Degraded,
+    Discarded,
+    Event,
+    Flag,
+    IncidentNote,
     InputLost,
     InputRestored,
+    MoodUpdate,
     Partial,
     Revised,
     Segment,
 )
+from app.pipeline.call import CallSetup
 from app.pipeline.session import SessionStatus
 from app.settings import Settings
 from app.store import CallSummary
@@ -50,7 +59,7 @@ from ui.call_controller import (
 )
 from ui.call_records import CallRecords, ExportRequest
 from ui.history import HistoryWindow
-from ui.loading import LoadedModels, ModelOptions
+from ui.loading import ModelOptions
 from ui.theme import Theme, current_theme
 from ui.widgets.call_bar import CallBar
 from ui.widgets.cue_banner import CueBanner
@@ -85,6 +94,8 @@ class MainWindow(QMainWindow):
         self.pool = WorkerPool(self)
         services = services or Services()
         self.records = CallRecords(self.pool, self.config, services.open_store, self)
+        # the window's calls take out the personal data settings.toml names
+        options = replace(options or ModelOptions(), redact=tuple(self.config.redact))
         self.controller = CallController(self.pool, options, services, self, self.records)
         self._call_seconds = 0.0
         self._close_requested = False
@@ -238,7 +249,7 @@ class MainWindow(QMainWindow):
             name = self.replay.path.name
             self.call_bar.show_replay({side: f"{name} — {side.value} channel" for side in Side})
 
-    def _on_models_loaded(self, models: LoadedModels) -> None:
+    def _on_models_loaded(self, models: CallSetup) -> None:
         self.messages.set_progress(None)
         for index, warning in enumerate(models.warnings):
             self.messages.show_message(f"models-{index}", warning, "warning")
@@ -522,41 +533,47 @@ class MainWindow(QMainWindow):
         self.notes.export(self._call_seconds, self.mood.summary())
 
     # -- events from the call ------------------------------------------------------------
-    def _on_event(self, event: Any) -> None:
-        if isinstance(event, Revised):
-            self.transcript.revise_segment(event.segment, event.replaces)
-        elif isinstance(event, Committed):
-            self.transcript.add_segment(event.segment)
-            self.call_bar.note_latency(event.segment.latency_s)
-        elif isinstance(event, Partial):
-            self.transcript.set_interim(event)
-        elif isinstance(event, MoodUpdate):
-            self.mood.add_update(event)
-        elif isinstance(event, Cue):
-            self.cue_banner.show_cue(event)
-            self.phrases.set_phrases(event.phrases)
-            if event.kind in CLIENT_CUE_KINDS:
-                self.notes.add_moment(KeyMoment(event.t, "cue", event.message))
-        elif isinstance(event, CueCleared):
-            self.cue_banner.clear_cue(event)
-            if self.cue_banner.cue is None:
-                self.phrases.set_phrases(())
-        elif isinstance(event, Flag):
-            what = FLAG_WORDS.get(event.kind, event.kind.replace("_", " "))
-            self.notes.add_moment(KeyMoment(event.t, "flag", f"{what}: “{event.excerpt}”"))
-        elif isinstance(event, IncidentNote):
-            text = f"{event.text} Client said: “{event.excerpt}”"
-            self.notes.add_moment(KeyMoment(event.t, "incident", text))
-        elif isinstance(event, ChecklistTick):
-            self.notes.tick_checklist(event)
-        elif isinstance(event, Degraded):
-            self.messages.show_message(
-                f"degraded-{event.component}",
-                f"{event.message} The call goes on with what still works.",
-                "warning",
-            )
-        elif isinstance(event, InputLost | InputRestored):
-            self._on_input_change(event)
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case Revised():
+                self.transcript.revise_segment(event.segment, event.replaces)
+            case Committed():
+                self.transcript.add_segment(event.segment)
+                self.call_bar.note_latency(event.segment.latency_s)
+            case Partial():
+                self.transcript.set_interim(event)
+            case MoodUpdate():
+                self.mood.add_update(event)
+            case Cue():
+                self.cue_banner.show_cue(event)
+                self.phrases.set_phrases(event.phrases)
+                self._add_moment(key_moment(cue_record(event)))
+            case CueCleared():
+                self.cue_banner.clear_cue(event)
+                if self.cue_banner.cue is None:
+                    self.phrases.set_phrases(())
+            case Flag():
+                self._add_moment(key_moment(flag_record(event)))
+            case IncidentNote():
+                self._add_moment(key_moment(incident_record(event)))
+            case ChecklistTick():
+                self.notes.tick_checklist(event)
+            case Degraded():
+                self.messages.show_message(
+                    f"degraded-{event.component}",
+                    f"{event.message} The call goes on with what still works.",
+                    "warning",
+                )
+            case InputLost() | InputRestored():
+                self._on_input_change(event)
+            case Discarded():
+                pass  # nothing to show: no words were heard
+            case _:
+                assert_never(event)
+
+    def _add_moment(self, moment: KeyMoment | None) -> None:
+        if moment is not None:
+            self.notes.add_moment(moment)
 
     def _on_input_change(self, event: InputLost | InputRestored) -> None:
         key = f"input-{event.speaker.value}"

@@ -46,8 +46,8 @@ from importlib import resources
 from pathlib import Path
 
 from app.calls.notes import KeyMoment, TicketParts, one_line, render_ticket, ticket_label
-from app.calls.records import CallRecord, MoodPoint
-from app.coaching.coach import clock
+from app.calls.records import CallRecord, CueRecord, FlagRecord, IncidentRecord, MoodPoint
+from app.events import clock
 
 # Cues about the client that make a key moment (the agent's own cues — pace, jargon — don't).
 CLIENT_CUE_KINDS = (
@@ -112,16 +112,24 @@ def mood_summary(points: Sequence[MoodPoint]) -> str | None:
     return text
 
 
+def key_moment(item: CueRecord | IncidentRecord | FlagRecord) -> KeyMoment | None:
+    """The line a cue about the client, an incident note (with the exact words) or a flag
+    gives the notes and the ticket; None for a cue about the agent's own manner. The notes
+    pane shows these live and the stored call's ticket lists the same lines."""
+    match item:
+        case CueRecord():
+            return KeyMoment(item.t, "cue", item.message) if item.kind in CLIENT_CUE_KINDS else None
+        case IncidentRecord():
+            return KeyMoment(item.t, "incident", f"{item.text} Client said: “{item.excerpt}”")
+        case FlagRecord():
+            what = FLAG_WORDS.get(item.kind, item.kind.replace("_", " "))
+            return KeyMoment(item.t, "flag", f"{what}: “{item.excerpt}”")
+
+
 def key_moments(record: CallRecord) -> list[KeyMoment]:
     """Cues about the client, incident notes with the exact words, and flags, by call time."""
-    moments = [KeyMoment(c.t, "cue", c.message) for c in record.cues if c.kind in CLIENT_CUE_KINDS]
-    moments += [
-        KeyMoment(i.t, "incident", f"{i.text} Client said: “{i.excerpt}”") for i in record.incidents
-    ]
-    moments += [
-        KeyMoment(f.t, "flag", f"{FLAG_WORDS.get(f.kind, f.kind.replace('_', ' '))}: “{f.excerpt}”")
-        for f in record.flags
-    ]
+    items = [*record.cues, *record.incidents, *record.flags]
+    moments = [m for m in map(key_moment, items) if m is not None]
     return sorted(moments, key=lambda m: m.t)  # stable: cue, incident, flag at the same time
 
 

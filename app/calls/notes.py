@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.coaching.coach import clock
-from app.coaching.playbook import CHECKLIST, CHECKLIST_LABELS
+from app.events import CHECKLIST, CHECKLIST_LABELS, clock
 
 
 def notes_path(notes_dir: Path, started: datetime) -> Path:

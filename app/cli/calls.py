@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from audio.recording import CallAudioWriter
 
-from app.calls.records import CallInfo, CallRecord
+from app.calls.records import CallRecord
 from app.settings import Settings, data_dir, load_settings
 from app.store import CallRecorder, CallStore, CallSummary
-from app.store.calls import new_uid
 
 
 class CallsUsageError(Exception):
@@ -44,19 +43,15 @@ def open_store(args: argparse.Namespace, settings: Settings | None = None) -> Ca
     return CallStore.open(getattr(args, "store", None) or settings.store or None)
 
 
-def call_info(
-    args: argparse.Namespace, settings: Settings, source: str, started: datetime | None = None
-) -> CallInfo:
-    return CallInfo(
-        uid=new_uid(),
-        started_at=started or datetime.now(UTC),
-        agent=args.agent_name or settings.agent_name,
-        client_name=args.client_name,
-        client_contact=args.client_contact,
-        ticket_id=args.ticket,
-        subject=args.subject,
-        source=source,
-    )
+def call_details(args: argparse.Namespace, settings: Settings) -> dict[str, str]:
+    """The call's details from the command line (``CallSetup.call_info`` takes them)."""
+    return {
+        "agent": args.agent_name or settings.agent_name,
+        "client_name": args.client_name,
+        "client_contact": args.client_contact,
+        "ticket_id": args.ticket,
+        "subject": args.subject,
+    }
 
 
 def parse_since(text: str, option: str = "--since") -> datetime:

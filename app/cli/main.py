@@ -14,16 +14,28 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, assert_never
 
 from app import __version__
 from app.cli import calls as cli_calls
 from app.cli import team as cli_team
-from app.coaching.coach import Cue, Flag, IncidentNote
-from app.coaching.mood import MoodUpdate
-from app.events import Committed, Degraded, InputLost, InputRestored, Partial, Revised
+from app.events import (
+    ChecklistTick,
+    Committed,
+    Cue,
+    CueCleared,
+    Degraded,
+    Discarded,
+    Event,
+    Flag,
+    IncidentNote,
+    InputLost,
+    InputRestored,
+    MoodUpdate,
+    Partial,
+    Revised,
+)
 from app.paths import DEMO_CALL, cache_dir, user_playbook_path
 from app.settings import Settings, SettingsError, load_settings
 from app.store.db import StoreError
@@ -58,13 +70,18 @@ class TranscriptPrinter:
         label = f"{side.value.upper():6}"
         return f"{self.COLOURS[side]}{label}\033[0m" if self.interactive else label
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         with self._lock:
-            if isinstance(event, Committed):
+            self._print(event)
+
+    def _print(self, event: Event) -> None:
+        out = self.stream
+        match event:
+            case Committed():  # a revision too: a terminal cannot rewrite the lines above
                 seg = event.segment
                 self._clear()
                 latency = f"  ({seg.latency_s:.2f} s)" if seg.latency_s is not None else ""
-                if isinstance(event, Revised):  # a terminal cannot rewrite the lines above
+                if isinstance(event, Revised):
                     latency = "  (revised: replaces the line" + (
                         "s above)" if len(event.replaces) > 2 else " above)"
                     )
@@ -74,46 +91,49 @@ class TranscriptPrinter:
                 line = f"[{_clock(seg.start)}] {self._label(seg.speaker)} {seg.text}"
                 dim = "\033[2m" if self.interactive else ""
                 reset = "\033[0m" if self.interactive else ""
-                print(f"{line}{dim}{latency}{reset}", file=self.stream, flush=True)
-            elif isinstance(event, MoodUpdate) and self.show_mood:
-                print(
-                    f"{'':11}   client mood {event.value:+.2f} ({event.trend.value})",
-                    file=self.stream,
-                    flush=True,
-                )
-            elif isinstance(event, Cue):
+                print(f"{line}{dim}{latency}{reset}", file=out, flush=True)
+            case MoodUpdate():
+                if self.show_mood:
+                    mood = f"client mood {event.value:+.2f} ({event.trend.value})"
+                    print(f"{'':11}   {mood}", file=out, flush=True)
+            case Cue():
                 self._clear()
                 bold = "\033[1;35m" if self.interactive else ""
                 reset = "\033[0m" if self.interactive else ""
                 print(
                     f"[{_clock(event.t)}] {bold}>> CUE    {event.message}{reset}\n"
                     f"{'':11}   say: {event.phrases[0]}",
-                    file=self.stream,
+                    file=out,
                     flush=True,
                 )
-            elif isinstance(event, Flag):
+            case Flag():
                 self._clear()
                 print(
                     f"[{_clock(event.t)}] !! FLAG   {event.kind.replace('_', ' ')}: "
                     f"“{event.excerpt}”",
-                    file=self.stream,
+                    file=out,
                     flush=True,
                 )
-            elif isinstance(event, IncidentNote):
+            case IncidentNote():
                 self._clear()
-                print(f"{'':11}   note: {event.text}", file=self.stream, flush=True)
-            elif isinstance(event, Degraded | InputLost | InputRestored):
+                print(f"{'':11}   note: {event.text}", file=out, flush=True)
+            case Degraded() | InputLost() | InputRestored():
                 self._clear()
                 print(f"calmline: {event.message}", file=sys.stderr, flush=True)
-            elif isinstance(event, Partial) and self.interactive:
-                self._clear()
-                if event.text:
+            case Partial():
+                if self.interactive:
+                    self._clear()
+                if self.interactive and event.text:
                     width = 100
                     text = (
                         f"[{_clock(event.start)}] {self._label(event.speaker)} \033[2m{event.text}"
                     )
-                    print(text[: width + 20] + "…\033[0m", end="", file=self.stream, flush=True)
+                    print(text[: width + 20] + "…\033[0m", end="", file=out, flush=True)
                     self._interim_shown = True
+            case Discarded() | CueCleared() | ChecklistTick():
+                pass  # not shown on a terminal
+            case _:
+                assert_never(event)
 
     def _clear(self) -> None:
         if self._interim_shown:
@@ -217,38 +237,28 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from app.pipeline.analyze import analyze_offline, analyze_realtime
 
     channels = _channels(args)
-    engine = _engine(args)
-    sentiment = _sentiment(args)
-    playbook = _playbook(args)
+    setup = _setup(args, _engine(args))
     settings = _settings(args)
     store = cli_calls.open_store(args, settings) if args.save else None
+    files = {side.value: str(channel.path) for side, channel in channels.items()}
     recorder = None
     if args.realtime:
-        printer = TranscriptPrinter(sys.stderr) if args.json else TranscriptPrinter()
-        on_event: Any = printer
+        listeners: list[Any] = [TranscriptPrinter(sys.stderr) if args.json else TranscriptPrinter()]
         if store is not None:  # recorded as it happens, exactly like a live call
             from app.store import CallRecorder
 
-            info = cli_calls.call_info(args, settings, "analyze")
-            info = replace(info, devices={s.value: str(c.path) for s, c in channels.items()},
-                           model={"speech_to_text": engine.describe()})  # fmt: skip
+            info = setup.call_info("analyze", files, **cli_calls.call_details(args, settings))
             recorder = CallRecorder(store, info)
-            on_event = _both(printer, recorder)
-        result = analyze_realtime(
-            channels, engine, pace=args.pace, on_event=on_event, sentiment=sentiment,
-            playbook=playbook, redact=settings.redact,
-        )  # fmt: skip
+            listeners.insert(0, recorder)
+        result = analyze_realtime(channels, setup, pace=args.pace, listeners=listeners)
     else:
-        result = analyze_offline(
-            channels, engine, sentiment=sentiment, playbook=playbook, redact=settings.redact
-        )
+        result = analyze_offline(channels, setup)
     if store is not None:
         if recorder is not None:
             recorder.finish()
             call_id = recorder.call_id
         else:
-            info = cli_calls.call_info(args, settings, "analyze")
-            info = replace(info, devices={s.value: str(c.path) for s, c in channels.items()})
+            info = setup.call_info("analyze", files, **cli_calls.call_details(args, settings))
             call_id = store.save_record(result.to_record(info))
         store.close()
         cli_calls.print_saved(call_id, json_to_stdout=args.json == "-")
@@ -261,6 +271,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         timeline += [(c.t, 1, c) for c in result.cues] + [(f.t, 2, f) for f in result.flags]
         for _, _, event in sorted(timeline, key=lambda item: item[:2]):
             printer(event)
+    if not args.realtime:  # the realtime printer told them as they happened
+        for problem in result.degraded:
+            print(f"calmline: {problem.message}", file=sys.stderr)
     if result.input_errors:
         problem = _stopped_early(result, saved=store is not None)
         print(f"calmline: error: {problem}", file=sys.stderr)
@@ -282,14 +295,6 @@ def _stopped_early(result: Any, saved: bool) -> str:
         f"the call audio stopped at {stopped:.1f} s ({causes}). The transcript up to there "
         f"was {kept}; repair or re-export the file and run again."
     )
-
-
-def _both(*listeners: Any) -> Any:
-    def deliver(event: Any) -> None:
-        for listener in listeners:
-            listener(event)
-
-    return deliver
 
 
 def _run_live(session, seconds: float | None, ready_message: str | None = None) -> None:
@@ -320,7 +325,6 @@ def _run_live(session, seconds: float | None, ready_message: str | None = None) 
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from app.pipeline.session import CallSession
     from audio.sources import DeviceSource
 
     if not args.agent_device or not args.client_device:
@@ -329,32 +333,26 @@ def cmd_listen(args: argparse.Namespace) -> int:
         Side.AGENT: DeviceSource(Side.AGENT, args.agent_device),
         Side.CLIENT: DeviceSource(Side.CLIENT, args.client_device),
     }
-    engine = _engine(args)
-    printer = TranscriptPrinter()
+    setup = _setup(args, _engine(args))
     for side, src in sources.items():
         print(f"{side.value}: {src.description} at {src.samplerate} Hz", file=sys.stderr)
     recorder = None
     audio = None
-    on_event: Any = printer
+    listeners: list[Any] = [TranscriptPrinter()]
     if not args.no_save:
         from app.store import CallRecorder
 
         settings = _settings(args)
         store = cli_calls.open_store(args, settings)
-        info = cli_calls.call_info(args, settings, "live")
-        info = replace(info, devices={s.value: src.description for s, src in sources.items()},
-                       model={"speech_to_text": engine.describe()})  # fmt: skip
-        recorder = CallRecorder(store, info)
-        on_event = _both(printer, recorder)
+        devices = {side.value: src.description for side, src in sources.items()}
+        recorder = CallRecorder(
+            store, setup.call_info("live", devices, **cli_calls.call_details(args, settings))
+        )
+        listeners.insert(0, recorder)
         if settings.audio.keep:
             audio = cli_calls.keep_call_audio(recorder, settings)
-    session = CallSession.create(
-        sources,
-        engine,
-        on_event,
-        settings=_live_settings(args),
-        stages=_call_stages(args),
-        audio_sink=audio.write if audio is not None else None,
+    session = setup.session(
+        sources, listeners, audio_sink=audio.write if audio is not None else None
     )
     try:
         _run_live(session, args.seconds, ready_message="listening… Ctrl-C to stop")
@@ -373,41 +371,27 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.pipeline.session import CallSession
-    from audio.sources import FileReplaySource, call_file_channels
+    from app.pipeline.call import replay_sources
+    from audio.sources import call_file_channels
 
     if not DEMO_CALL.exists():
         raise UsageError(f"the demo call is missing: {DEMO_CALL}; run scripts/make_demo_call.py")
-    channels = call_file_channels(DEMO_CALL, "left")
-    engine = _engine(args)
-    sources = {side: FileReplaySource(side, ch, pace=args.pace) for side, ch in channels.items()}
+    setup = _setup(args, _engine(args))
+    sources = replay_sources(call_file_channels(DEMO_CALL, "left"), args.pace)
     print(
-        f"Calmline demo: a difficult support call, replayed live (model {engine.name}, "
-        f"{engine.threads} threads). Ctrl-C to stop.\n",
+        f"Calmline demo: a difficult support call, replayed live (model {setup.engine.name}, "
+        f"{setup.engine.threads} threads). Ctrl-C to stop.\n",
         file=sys.stderr,
     )
-    session = CallSession.create(
-        sources,
-        engine,
-        TranscriptPrinter(),
-        settings=_live_settings(args),
-        pace=args.pace,
-        stages=_call_stages(args),
-    )
-    _run_live(session, None)
+    _run_live(setup.session(sources, [TranscriptPrinter()], pace=args.pace), None)
     return 0
 
 
-def _call_stages(args: argparse.Namespace) -> list:
-    from app.pipeline.analyze import call_stages
+def _setup(args: argparse.Namespace, engine: Any = None):
+    """The call this command runs: its models, playbook and the user's redaction."""
+    from app.pipeline.call import CallSetup
 
-    return call_stages(_sentiment(args), _playbook(args), _settings(args).redact)
-
-
-def _live_settings(args: argparse.Namespace):
-    from app.pipeline.analyze import live_settings
-
-    return live_settings(_playbook(args))
+    return CallSetup.from_settings(engine, _sentiment(args), _playbook(args), _settings(args))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -444,26 +428,17 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 def cmd_coach(args: argparse.Namespace) -> int:
-    from app.pipeline.analyze import _Collector
     from app.pipeline.textcall import TranscriptError, coach_transcript, load_turns
 
     try:
         turns = load_turns(Path(args.transcript))
     except TranscriptError as exc:
         raise UsageError(str(exc)) from exc
-    sentiment = _sentiment(args)
-    playbook = _playbook(args)
     printer = TranscriptPrinter(sys.stderr if args.json == "-" else None, show_mood=True)
-    collector = _Collector()
-
-    def both(event: Any) -> None:
-        printer(event)
-        collector(event)
-
-    coach_transcript(turns, sentiment, playbook, both)
+    result = coach_transcript(turns, _setup(args), [printer])
     if args.json:
-        document = json.dumps(collector.result_json(sentiment), indent=2, ensure_ascii=False)
-        _write_json(args.json, document, f"{len(collector.segments)} segments")
+        document = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+        _write_json(args.json, document, f"{len(result.segments)} segments")
     return 0
 
 

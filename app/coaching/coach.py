@@ -1,9 +1,9 @@
 """The live coach: the playbook applied to the call as it happens.
 
-A pipeline stage after :class:`app.coaching.mood.ClientMood`. It reads committed segments (client
-lines already scored), mood updates and interim text, and a call clock that the session (or
-a test) advances with :meth:`Coach.tick`. It raises at most one cue at a time, by priority,
-with cooldowns and expiry; raises flags for supervisor review; and writes incident notes
+A pipeline stage after :class:`app.coaching.mood.ClientMood`. It reads committed segments
+(client lines already scored), mood updates and interim text, and a call clock that the
+session (or a test) advances with :meth:`Coach.tick`. It raises at most one cue at a time, by
+priority, with cooldowns and expiry; raises flags for supervisor review; and writes incident notes
 when abuse continues after a boundary. Qt-free and thread-free: plain calls, plain data.
 """
 
@@ -14,93 +14,33 @@ import logging
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
-from app.coaching.mood import MoodUpdate, SentimentScorer
-from app.coaching.playbook import CHECKLIST, Playbook, Situation
+from app.coaching.mood import SentimentScorer
+from app.coaching.playbook import Playbook, Situation
 from app.coaching.wording import Wording
-from app.events import Committed, InputLost, InputRestored, Partial, Revised, Segment
+from app.events import (
+    CHECKLIST,
+    ChecklistTick,
+    Committed,
+    Cue,
+    CueCleared,
+    Degraded,
+    Discarded,
+    Event,
+    Flag,
+    IncidentNote,
+    InputLost,
+    InputRestored,
+    MoodUpdate,
+    Partial,
+    Revised,
+    Segment,
+    clock,
+)
 from audio.sides import Side
 
 log = logging.getLogger(__name__)
-
-
-def clock(seconds: float) -> str:
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    return f"{minutes:02d}:{secs:02d}"
-
-
-@dataclass(frozen=True)
-class Cue:
-    t: float  # call time when the cue appears
-    kind: str
-    message: str
-    phrases: tuple[str, ...]
-    segment_id: int | None
-    practice: str = ""
-    priority: int = 0
-    expires_at: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "t": round(self.t, 2),
-            "kind": self.kind,
-            "message": self.message,
-            "phrases": list(self.phrases),
-            "segment_id": self.segment_id,
-        }
-
-
-@dataclass(frozen=True)
-class CueCleared:
-    """The cue in front went away: expired, dismissed by the agent, or replaced."""
-
-    t: float
-    kind: str
-    reason: str  # "expired" | "dismissed" | "replaced"
-
-
-@dataclass(frozen=True)
-class Flag:
-    t: float
-    kind: str  # "abusive_language" | "manager_request" | "sustained_negative"
-    excerpt: str
-    segment_id: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "t": round(self.t, 2),
-            "kind": self.kind,
-            "excerpt": self.excerpt,
-            "segment_id": self.segment_id,
-        }
-
-
-@dataclass(frozen=True)
-class IncidentNote:
-    """A timestamped note for the notes pane, with the exact words said."""
-
-    t: float
-    text: str
-    excerpt: str
-    segment_id: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "t": round(self.t, 2),
-            "text": self.text,
-            "excerpt": self.excerpt,
-            "segment_id": self.segment_id,
-        }
-
-
-@dataclass(frozen=True)
-class ChecklistTick:
-    """The coach heard the agent do one of the checklist items (see ``CHECKLIST``)."""
-
-    t: float
-    item: str
-    segment_id: int | None
 
 
 @dataclass
@@ -145,14 +85,20 @@ class Coach:
         self._heard_now: set[str] = set()  # checklist items heard in the agent's current line
 
     # -- the stage interface -------------------------------------------------------------
-    def __call__(self, events: list[Any]) -> list[Any]:
-        out: list[Any] = []
+    def __call__(self, events: list[Event]) -> list[Event]:
+        out: list[Event] = []
         moods = {e.segment_id: e for e in events if isinstance(e, MoodUpdate)}
         for event in events:
             out.append(event)
-            if isinstance(event, Revised):
+            out.extend(self._on_event(event, moods))
+        return out
+
+    def _on_event(self, event: Event, moods: dict[int, MoodUpdate]) -> list[Event]:
+        out: list[Event] = []
+        match event:
+            case Revised():
                 out.extend(self._on_revised(event.segment, event.replaces))
-            elif isinstance(event, Committed):
+            case Committed():
                 segment = event.segment
                 self._advance(segment.end + (segment.latency_s or 0.0), out)
                 self._last_speech_at = max(self._last_speech_at, segment.end)
@@ -164,14 +110,22 @@ class Coach:
                     out.extend(self._on_client(segment, mood))
                 else:
                     out.extend(self._on_agent(segment))
-            elif isinstance(event, Partial) and event.text:
-                self._last_speech_at = max(self._last_speech_at, self._now)
-                self._silence_cued = False
-            elif isinstance(event, InputLost):
+            case Partial():
+                if event.text:
+                    self._last_speech_at = max(self._last_speech_at, self._now)
+                    self._silence_cued = False
+            case InputLost():
                 self._inputs_lost.add(event.speaker)
-            elif isinstance(event, InputRestored):
+            case InputRestored():
                 self._inputs_lost.discard(event.speaker)
                 self._last_speech_at = max(self._last_speech_at, event.t)  # silence restarts
+            case (
+                Discarded() | Degraded() | MoodUpdate() | Cue() | CueCleared() | Flag()
+                | IncidentNote() | ChecklistTick()
+            ):  # fmt: skip
+                pass  # the coach's own events, or nothing it reacts to
+            case _:
+                assert_never(event)
         return out
 
     def tick(self, now: float) -> list[Any]:
@@ -182,14 +136,14 @@ class Coach:
         out.extend(self._check_sustained(None))
         return out
 
-    def dismiss(self, now: float) -> CueCleared | None:
+    def dismiss(self, now: float) -> list[Event]:
         """The agent dismissed the cue in front (recorded)."""
         if self.active is None:
-            return None
+            return []
         kind = self.active.kind
         self.dismissed.append((now, kind))
         self.active = None
-        return CueCleared(now, kind, "dismissed")
+        return [CueCleared(now, kind, "dismissed")]
 
     # -- time ------------------------------------------------------------------------------
     def _advance(self, now: float, out: list[Any]) -> None:

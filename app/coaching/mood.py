@@ -11,19 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any, Protocol
 
-from app.events import Committed, Event, Revised
+from app.events import Committed, Event, EventStage, MoodUpdate, Revised, Trend
 from audio.sides import Side
 
 log = logging.getLogger(__name__)
-
-
-class Trend(StrEnum):
-    RISING = "rising"
-    STEADY = "steady"
-    FALLING = "falling"
 
 
 @dataclass(frozen=True)
@@ -32,19 +25,6 @@ class MoodSettings:
     half_life_s: float = 60.0  # silence after which the mood has relaxed halfway to neutral
     trend_window_s: float = 30.0  # the trend compares now with this long ago
     trend_threshold: float = 0.15  # change in mood that counts as rising/falling
-
-
-@dataclass(frozen=True)
-class MoodUpdate:
-    """The client's mood after a client utterance, at call time ``t``."""
-
-    t: float
-    value: float
-    trend: Trend
-    segment_id: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"t": round(self.t, 2), "value": round(self.value, 3), "trend": self.trend.value}
 
 
 class SentimentScorer(Protocol):
@@ -97,7 +77,7 @@ class MoodTracker:
         return Trend.STEADY
 
 
-class ClientMood:
+class ClientMood(EventStage):
     """A pipeline stage: scores each committed client segment and follows it with a
     :class:`MoodUpdate`. Agent segments pass through unscored."""
 

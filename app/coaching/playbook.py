@@ -82,14 +82,6 @@ LEXICON_LISTS = (
     "checklist_kept_informed",
     "checklist_follow_up",
 )
-CHECKLIST = ("listened", "acknowledged", "next_step", "kept_informed", "follow_up")
-CHECKLIST_LABELS = {
-    "listened": "Listened to the whole problem",
-    "acknowledged": "Acknowledged how they feel",
-    "next_step": "Explained the next step",
-    "kept_informed": "Kept them informed",
-    "follow_up": "Planned the follow-up",
-}
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1
 MAX_DEPTH = 16  # tables and lists inside each other; a playbook needs 3

@@ -3,52 +3,59 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar, assert_never
 
 import numpy as np
 
 from app import __version__
-from app.calls.records import (
-    CallInfo,
-    CallRecord,
-    CueRecord,
-    FlagRecord,
-    IncidentRecord,
-    MoodPoint,
-    SegmentRecord,
+from app.calls.mapping import cue_record, flag_record, incident_record, mood_point, segment_record
+from app.calls.records import CallInfo, CallRecord
+from app.events import (
+    ChecklistTick,
+    Committed,
+    Cue,
+    CueCleared,
+    Degraded,
+    Discarded,
+    Event,
+    Flag,
+    IncidentNote,
+    InputLost,
+    InputRestored,
+    MoodUpdate,
+    Partial,
+    Revised,
+    Segment,
 )
-from app.coaching.coach import ChecklistTick, Coach, Cue, Flag, IncidentNote
-from app.coaching.mood import ClientMood, MoodUpdate, SentimentScorer
-from app.coaching.playbook import Playbook
-from app.events import Committed, Revised, Segment, Stage, run_stages
+from app.pipeline.call import CallSetup, replay_sources
 from app.pipeline.live import LiveSettings, LiveTranscriber
-from app.pipeline.memory import HeapTrim
-from app.pipeline.session import CallSession
-from app.privacy.redact import ALL_KINDS, RedactStage
+from app.pipeline.session import CallSession, Listener
+from audio import SAMPLE_RATE
 from audio.resample import resample_to_16k
 from audio.sides import Side
-from audio.sources import FileChannel, FileReplaySource, read_channel
-from audio.vad import SAMPLE_RATE
-from models.stt import WhisperEngine
+from audio.sources import FileChannel, read_channel
 
 
 @dataclass
 class CallResult:
-    model: dict[str, Any]
+    """A whole call's results: what ``analyze --json`` and ``coach --json`` write."""
+
+    model: dict[str, Any] | None
     duration_s: float
     segments: list[Segment]
-    mode: str
+    mode: str  # "offline" | "realtime" | "text"
     capture: dict[str, Any] = field(default_factory=dict)
     mood: list[MoodUpdate] = field(default_factory=list)
     sentiment_model: dict[str, Any] | None = None
     cues: list[Cue] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
-    notes: list[IncidentNote] = field(default_factory=list)
+    incidents: list[IncidentNote] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)  # items the coach heard done
     latencies: list[float] = field(default_factory=list)  # of each first commit (realtime)
+    degraded: list[Degraded] = field(default_factory=list)  # parts that failed on the way
 
     @property
     def input_errors(self) -> dict[str, str]:
@@ -65,20 +72,11 @@ class CallResult:
         model = {"speech_to_text": self.model, "sentiment": self.sentiment_model}
         return CallRecord(
             info=replace(info, ended_at=ended, status="ended", model=model),
-            segments=tuple(
-                SegmentRecord(
-                    s.id, s.speaker.value, s.start, s.end, s.text, s.latency_s, s.sentiment
-                )
-                for s in self.segments
-            ),
-            cues=tuple(
-                CueRecord(c.t, c.kind, c.message, tuple(c.phrases), c.segment_id) for c in self.cues
-            ),
-            flags=tuple(FlagRecord(f.t, f.kind, f.excerpt, f.segment_id) for f in self.flags),
-            incidents=tuple(
-                IncidentRecord(n.t, n.text, n.excerpt, n.segment_id) for n in self.notes
-            ),
-            mood=tuple(MoodPoint(m.t, m.value, m.trend.value) for m in self.mood),
+            segments=tuple(segment_record(s) for s in self.segments),
+            cues=tuple(cue_record(c) for c in self.cues),
+            flags=tuple(flag_record(f) for f in self.flags),
+            incidents=tuple(incident_record(n) for n in self.incidents),
+            mood=tuple(mood_point(m) for m in self.mood),
             checklist=dict.fromkeys(self.checklist, True),
         )
 
@@ -93,7 +91,7 @@ class CallResult:
             "mood": [m.to_json() for m in self.mood],
             "cues": [c.to_json() for c in self.cues],
             "flags": [f.to_json() for f in self.flags],
-            "notes": [n.to_json() for n in self.notes],
+            "incidents": [n.to_json() for n in self.incidents],
         }
         latencies = self.latencies or [
             s.latency_s for s in self.segments if s.latency_s is not None
@@ -106,32 +104,14 @@ class CallResult:
             }
         if self.capture:
             data["capture"] = self.capture
+        if self.degraded:
+            data["degraded"] = [
+                {"component": d.component, "message": d.message} for d in self.degraded
+            ]
         return data
 
 
-def live_settings(playbook: Playbook | None) -> LiveSettings:
-    """The live path's settings for a call coached with ``playbook`` (its vocabulary)."""
-    return LiveSettings(vocabulary=playbook.vocabulary if playbook is not None else ())
-
-
-def call_stages(
-    sentiment: SentimentScorer | None,
-    playbook: Playbook | None,
-    redact: Sequence[str] = ALL_KINDS,
-) -> list[Stage]:
-    """What runs after transcription: redaction of personal data (so nothing after it —
-    screen, coach, storage, exports — sees card numbers, e-mails or phone numbers), client
-    mood (with a sentiment model), then the coach; last, heap housekeeping for long calls."""
-    stages: list[Stage] = [RedactStage(redact)] if redact else []
-    if sentiment is not None:
-        stages.append(ClientMood(sentiment))
-    if playbook is not None:
-        stages.append(Coach(playbook, sentiment))
-    stages.append(HeapTrim())  # long calls: free heap pages back to the OS (app/pipeline/memory.py)
-    return stages
-
-
-class _Collector:
+class Collector:
     """Gathers a call's results from the pipeline's events (thread-safe)."""
 
     def __init__(self) -> None:
@@ -139,150 +119,133 @@ class _Collector:
         self.mood: list[MoodUpdate] = []
         self.cues: list[Cue] = []
         self.flags: list[Flag] = []
-        self.notes: list[IncidentNote] = []
+        self.incidents: list[IncidentNote] = []
         self.checklist: list[str] = []
+        self.degraded: list[Degraded] = []
         self.latencies: list[float] = []  # every first commit's, revised lines included
         self._lock = threading.Lock()
-        self._lists: dict[type, list[Any]] = {
-            MoodUpdate: self.mood, Cue: self.cues, Flag: self.flags, IncidentNote: self.notes
-        }  # fmt: skip
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         with self._lock:
-            if isinstance(event, Revised):
+            self._collect(event)
+
+    def _collect(self, event: Event) -> None:
+        match event:
+            case Revised():
                 gone = set(event.replaces)
                 self.segments[:] = [s for s in self.segments if s.id not in gone]
                 self.segments.append(event.segment)
-                for items in (self.cues, self.flags, self.notes):
-                    items[:] = [
-                        replace(i, segment_id=event.segment.id) if i.segment_id in gone else i
-                        for i in items
-                    ]
-            elif isinstance(event, Committed):
+                self.cues[:] = [_repointed(c, gone, event.segment.id) for c in self.cues]
+                self.flags[:] = [_repointed(f, gone, event.segment.id) for f in self.flags]
+                self.incidents[:] = [_repointed(n, gone, event.segment.id) for n in self.incidents]
+            case Committed():
                 self.segments.append(event.segment)
                 if event.segment.latency_s is not None:
                     self.latencies.append(event.segment.latency_s)
-            elif type(event) in self._lists:
-                self._lists[type(event)].append(event)
-            elif isinstance(event, ChecklistTick) and event.item not in self.checklist:
-                self.checklist.append(event.item)
+            case MoodUpdate():
+                self.mood.append(event)
+            case Cue():
+                self.cues.append(event)
+            case Flag():
+                self.flags.append(event)
+            case IncidentNote():
+                self.incidents.append(event)
+            case ChecklistTick():
+                if event.item not in self.checklist:
+                    self.checklist.append(event.item)
+            case Degraded():
+                self.degraded.append(event)
+            case Partial() | Discarded() | CueCleared() | InputLost() | InputRestored():
+                pass  # not part of a call's results
+            case _:
+                assert_never(event)
 
-    def result_json(self, sentiment: SentimentScorer | None) -> dict[str, Any]:
-        """The JSON contract for a call that had no audio (a written transcript)."""
+    def result(
+        self, setup: CallSetup, duration: float | None, mode: str, **extra: Any
+    ) -> CallResult:
         self.segments.sort(key=lambda s: (s.start, s.speaker.value))
-        return {
-            "calmline": __version__,
-            "model": None,
-            "mode": "text",
-            "sentiment_model": _describe(sentiment),
-            "duration_s": round(max((s.end for s in self.segments), default=0.0), 2),
-            "segments": [s.to_json() for s in self.segments],
-            "mood": [m.to_json() for m in self.mood],
-            "cues": [c.to_json() for c in self.cues],
-            "flags": [f.to_json() for f in self.flags],
-            "notes": [n.to_json() for n in self.notes],
-        }
-
-    def result(self, engine: WhisperEngine, duration: float, mode: str, **extra: Any) -> CallResult:
-        self.segments.sort(key=lambda s: (s.start, s.speaker.value))
+        if duration is None:  # a written transcript: as long as its last line
+            duration = max((s.end for s in self.segments), default=0.0)
+        models = setup.describe_models()
         return CallResult(
-            engine.describe(),
+            models["speech_to_text"] if mode != "text" else None,
             duration,
             self.segments,
             mode=mode,
             mood=self.mood,
             cues=self.cues,
             flags=self.flags,
-            notes=self.notes,
+            incidents=self.incidents,
             checklist=self.checklist,
             latencies=self.latencies,
+            degraded=self.degraded,
+            sentiment_model=models["sentiment"],
             **extra,
         )
 
 
-def _describe(sentiment: SentimentScorer | None) -> dict[str, Any] | None:
-    describe = getattr(sentiment, "describe", None)
-    return describe() if describe else None
+_Pointing = TypeVar("_Pointing", Cue, Flag, IncidentNote)
+
+
+def _repointed(item: _Pointing, gone: set[int], segment_id: int) -> _Pointing:
+    return replace(item, segment_id=segment_id) if item.segment_id in gone else item
 
 
 def analyze_offline(
     channels: dict[Side, FileChannel],
-    engine: WhisperEngine,
+    setup: CallSetup,
     settings: LiveSettings | None = None,
-    sentiment: SentimentScorer | None = None,
-    playbook: Playbook | None = None,
-    redact: Sequence[str] = ALL_KINDS,
+    listeners: Sequence[Listener] = (),
 ) -> CallResult:
     """The live path's segmentation and decoding, fed as fast as the CPU allows.
 
     Same utterances, crosstalk handling and invented-text filter as a live call, without
     the waiting and without interim hypotheses; a speaker's stretch (pieces with short
     pauses between) is decoded once when it ends, which is what a live call's revisions
-    arrive at. The coach sees the call clock advance with
-    the audio; cue times assume text appears as soon as an utterance ends.
+    arrive at. The coach sees the call clock advance with the audio; cue times assume text
+    appears as soon as an utterance ends.
     """
     audio = {}
     for side, channel in channels.items():
         samples, rate = read_channel(channel)
         audio[side] = resample_to_16k(samples, rate)
-    settings = replace(settings or live_settings(playbook), hold_stretches=True)
-    live = LiveTranscriber(engine, settings)
-    stages = call_stages(sentiment, playbook, redact)
-    collector = _Collector()
+    settings = replace(settings or setup.live_settings(), hold_stretches=True)
+    live = LiveTranscriber(setup.engine, settings)
+    stages = setup.stages()
+    collector = Collector()
+    deliver = [collector, *listeners]
 
-    def collect(events: list[Any]) -> None:
-        for event in run_stages(stages, events):
-            collector(event)
-
-    def tick(now: float) -> None:
-        for stage in stages:
-            if hasattr(stage, "tick"):
-                for event in stage.tick(now):
-                    collector(event)
+    def emit(events: list[Event]) -> None:
+        for event in events:
+            for listener in deliver:
+                listener(event)
 
     block = SAMPLE_RATE  # one second per side per step keeps both sides' levels in step
     length = max(len(a) for a in audio.values())
     for offset in range(0, length, block):
         for side in Side:
             live.feed(side, audio[side][offset : offset + block])
-        collect(live.step(allow_interim=False))
+        emit(stages.process(live.step(allow_interim=False)))
         # the coach's clock waits for lines still held, so a cue is timed at its line's end
-        tick(min(min(offset + block, length) / SAMPLE_RATE, live.settled_until))
+        emit(stages.tick(min(min(offset + block, length) / SAMPLE_RATE, live.settled_until)))
     live.finish()
-    collect(live.drain())
-    tick(length / SAMPLE_RATE)
-    return collector.result(
-        engine, length / SAMPLE_RATE, "offline", sentiment_model=_describe(sentiment)
-    )
+    emit(stages.process(live.drain()))
+    emit(stages.tick(length / SAMPLE_RATE))
+    return collector.result(setup, length / SAMPLE_RATE, "offline")
 
 
 def analyze_realtime(
     channels: dict[Side, FileChannel],
-    engine: WhisperEngine,
-    settings: LiveSettings | None = None,
+    setup: CallSetup,
     pace: float = 1.0,
-    on_event: Callable[[Any], None] | None = None,
-    sentiment: SentimentScorer | None = None,
-    playbook: Playbook | None = None,
-    redact: Sequence[str] = ALL_KINDS,
+    listeners: Sequence[Listener] = (),
+    settings: LiveSettings | None = None,
 ) -> CallResult:
     """Replay the call at ``pace`` × real time through the live path (sources, buffers,
     resampling, VAD, streaming decode, mood, coach) and record each segment's latency."""
-    sources = {side: FileReplaySource(side, ch, pace=pace) for side, ch in channels.items()}
-    collector = _Collector()
-
-    def collect(event: Any) -> None:
-        collector(event)
-        if on_event is not None:
-            on_event(event)
-
-    session = CallSession(
-        sources,
-        LiveTranscriber(engine, settings or live_settings(playbook)),
-        collect,
-        pace=pace,
-        stages=call_stages(sentiment, playbook, redact),
-    )
+    sources = replay_sources(channels, pace)
+    collector = Collector()
+    session: CallSession = setup.session(sources, [collector, *listeners], pace, live=settings)
     session.start()
     try:
         session.wait()
@@ -303,6 +266,4 @@ def analyze_realtime(
         capture[side.value]["stopped_at_s"] = round(sources[side].duration, 2)
     capture["backlog_max_s"] = round(session.max_backlog_seconds, 2)
     duration = max(src.duration for src in sources.values())
-    return collector.result(
-        engine, duration, "realtime", capture=capture, sentiment_model=_describe(sentiment)
-    )
+    return collector.result(setup, duration, "realtime", capture=capture)

@@ -71,10 +71,8 @@ def trim_heap() -> bool:
 
 
 class HeapTrim:
-    """A pipeline stage that passes events through untouched; on the call clock's tick it
-    trims the C heap at most once every ``every_s`` seconds of wall time."""
-
-    component = "memory housekeeping"
+    """Trims the C heap at most once every ``every_s`` seconds of wall time, when the call
+    clock ticks (:class:`app.pipeline.stages.StageRunner` ticks it)."""
 
     def __init__(
         self,
@@ -88,13 +86,9 @@ class HeapTrim:
         self._last = clock()
         self.trims = 0
 
-    def __call__(self, events: list[Any]) -> list[Any]:
-        return events
-
-    def tick(self, now: float) -> list[Any]:
+    def tick(self) -> None:
         moment = self._clock()
         if moment - self._last >= self.every_s:
             self._last = moment
             self._trim()
             self.trims += 1
-        return []

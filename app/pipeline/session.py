@@ -13,14 +13,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
-from app.events import Committed, InputLost, InputRestored, Revised, Stage, run_stages
-from app.pipeline.live import Decoder, DecodeStats, LiveSettings, LiveTranscriber
+from app.events import Committed, Event, InputLost, InputRestored, Revised
+from app.pipeline.live import DecodeStats, LiveTranscriber
+from app.pipeline.stages import StageRunner
 from audio.buffer import CaptureStats
 from audio.resample import StreamResampler
 from audio.sides import Side
@@ -30,6 +30,8 @@ from audio.vad import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.02
+
+Listener = Callable[[Event], None]  # called on the pipeline thread; must not block
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,20 @@ class SessionStatus:
 class CallSession:
     def __init__(
         self,
-        sources: dict[Side, AudioSource],
+        sources: Mapping[Side, AudioSource],
         transcriber: LiveTranscriber,
-        on_event: Callable[[Any], None],
+        listeners: Sequence[Listener],
         pace: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        stages: Sequence[Stage] = (),
+        stages: StageRunner | None = None,
         audio_sink: Callable[[Side, np.ndarray], None] | None = None,
     ) -> None:
-        self._sources = sources
+        """Built by :meth:`app.pipeline.call.CallSetup.session`; tests build it directly."""
+        self._sources = dict(sources)
         self._audio_sink = audio_sink  # e.g. the call's kept audio (16 kHz mono per side)
-        self._stages = list(stages)
+        self._stages = stages or StageRunner([])
         self._transcriber = transcriber
-        self._on_event = on_event
+        self._listeners = list(listeners)
         self._pace = pace
         self._clock = clock
         self._resamplers = {side: StreamResampler(src.samplerate) for side, src in sources.items()}
@@ -69,26 +72,6 @@ class CallSession:
         self._input_changes = dict.fromkeys(sources, 0)
         self._lost_since: dict[Side, float] = {}
         self._latencies: dict[int, float] = {}  # segment id → seconds to its first commit
-
-    @classmethod
-    def create(
-        cls,
-        sources: dict[Side, AudioSource],
-        decoder: Decoder,
-        on_event: Callable[[Any], None],
-        settings: LiveSettings | None = None,
-        pace: float = 1.0,
-        stages: Sequence[Stage] = (),
-        audio_sink: Callable[[Side, np.ndarray], None] | None = None,
-    ) -> CallSession:
-        return cls(
-            sources,
-            LiveTranscriber(decoder, settings),
-            on_event,
-            pace=pace,
-            stages=stages,
-            audio_sink=audio_sink,
-        )
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
@@ -168,7 +151,7 @@ class CallSession:
                 log.exception("keeping the call audio failed; it is off for this call")
                 self._audio_sink = None
 
-    def _with_latency(self, event: Any) -> Any:
+    def _with_latency(self, event: Event) -> Event:
         """A line's latency is its first commit's: a revision comes later by design."""
         if isinstance(event, Revised):
             latency = self._latencies.get(event.segment.id)
@@ -180,16 +163,17 @@ class CallSession:
             return replace(event, segment=replace(event.segment, latency_s=latency))
         return event
 
-    def _emit(self, events: list[Any]) -> None:
-        events = [self._with_latency(e) for e in run_stages(self._stages, events)]
+    def _emit(self, events: list[Event]) -> None:
+        events = [self._with_latency(e) for e in self._stages.process(events)]
         self._deliver(events)
 
-    def _deliver(self, events: list[Any]) -> None:
+    def _deliver(self, events: list[Event]) -> None:
         for event in events:
-            try:
-                self._on_event(event)
-            except Exception:  # a listener's bug must not stop transcription
-                log.exception("event listener failed")
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # a listener's bug must not stop transcription
+                    log.exception("event listener %r failed", listener)
 
     def call_time(self) -> float:
         """Seconds of call time since start (the replay's time when paced)."""
@@ -207,23 +191,19 @@ class CallSession:
             except queue.Empty:
                 return
             if request == "dismiss":
-                for stage in self._stages:
-                    dismiss = getattr(stage, "dismiss", None)
-                    cleared = dismiss(self.call_time()) if dismiss else None
-                    if cleared is not None:
-                        self._deliver([cleared])
+                self._deliver(self._stages.dismiss(self.call_time()))
 
     def _watch_inputs(self) -> None:
         """Tell the listeners once about each live input that was lost or came back."""
         for side, source in self._sources.items():
-            health = getattr(source, "health", None)  # live devices have one; files don't
+            health = source.health
             if health is None or health.changes == self._input_changes[side]:
                 continue
             self._input_changes[side] = health.changes
             t = self.call_time()
             if health.lost is not None:
                 self._lost_since[side] = health.since
-                event: Any = InputLost(side, t, source.description, health.lost)
+                event: Event = InputLost(side, t, source.description, health.lost)
             else:
                 away = health.since - self._lost_since.pop(side, health.since)
                 event = InputRestored(side, t, source.description, away)
@@ -231,15 +211,7 @@ class CallSession:
 
     def _tick(self) -> None:
         """Let time-driven stages (the coach: silences, cue expiry) see the call clock."""
-        now = self.call_time()
-        for stage in self._stages:
-            tick = getattr(stage, "tick", None)
-            if tick is None:
-                continue
-            try:
-                self._deliver(tick(now))
-            except Exception:
-                log.exception("pipeline stage %r failed on the clock tick", stage)
+        self._deliver(self._stages.tick(self.call_time()))
 
     def _run(self) -> None:
         try:

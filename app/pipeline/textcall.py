@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.coaching.mood import SentimentScorer
-from app.coaching.playbook import Playbook
-from app.events import Committed, Segment, run_stages
-from app.pipeline.analyze import call_stages
+from app.events import Committed, Event, Segment
+from app.pipeline.analyze import CallResult, Collector
+from app.pipeline.call import CallSetup
+from app.pipeline.session import Listener
 from audio.sides import Side
 
 WORDS_PER_SECOND = 2.6  # conversational speech, for transcripts without times
@@ -121,33 +121,26 @@ def timed_segments(turns: list[Turn]) -> list[Segment]:
 
 
 def coach_transcript(
-    turns: list[Turn],
-    sentiment: SentimentScorer | None,
-    playbook: Playbook | None,
-    on_event: Callable[[Any], None],
-) -> list[Any]:
-    """Run the turns through mood and coach, ticking the clock second by second in the
-    gaps between turns (so silences count); every event goes to ``on_event`` and is
-    returned."""
-    stages = call_stages(sentiment, playbook)
-    events: list[Any] = []
+    turns: list[Turn], setup: CallSetup, listeners: Sequence[Listener] = ()
+) -> CallResult:
+    """Run the turns through the call's stages (redaction, mood, coach), ticking the clock
+    second by second in the gaps between turns (so silences count); every event also goes
+    to ``listeners`` as it happens."""
+    stages = setup.stages()
+    collector = Collector()
+    deliver = [collector, *listeners]
 
-    def emit(batch: list[Any]) -> None:
-        for event in batch:
-            on_event(event)
-            events.append(event)
-
-    def tick(now: float) -> None:
-        for stage in stages:
-            if hasattr(stage, "tick"):
-                emit(stage.tick(now))
+    def emit(events: list[Event]) -> None:
+        for event in events:
+            for listener in deliver:
+                listener(event)
 
     now = 0.0
     for segment in timed_segments(turns):
         while now + 1 <= segment.start:
             now += 1
-            tick(now)
-        emit(run_stages(stages, [Committed(segment)]))
+            emit(stages.tick(now))
+        emit(stages.process([Committed(segment)]))
         now = max(now, segment.end)
-    tick(now + 1)
-    return events
+    emit(stages.tick(now + 1))
+    return collector.result(setup, None, "text")

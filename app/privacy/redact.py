@@ -68,7 +68,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Any
 
-from app.events import Committed, Partial
+from app.events import Committed, EventStage, Partial
 
 log = logging.getLogger(__name__)
 
@@ -483,7 +483,7 @@ def redact(text: str, kinds: Collection[str] = ALL_KINDS) -> Redacted:
     return Redacted("".join(out), tuple(found))
 
 
-class RedactStage:
+class RedactStage(EventStage):
     """Replaces the text of each Committed segment (and Partial interim text) with its
     redacted text.
 
@@ -491,6 +491,8 @@ class RedactStage:
     error logged, without the text), so the original never goes further down the pipeline.
     The segment is changed in place, so no other holder of it keeps the original text.
     """
+
+    component = "redaction"
 
     def __init__(self, kinds: Collection[str] = ALL_KINDS) -> None:
         self.kinds = _check_kinds(kinds)

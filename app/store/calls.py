@@ -10,8 +10,9 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,18 @@ class CallStore:
         return self.engine.url.render_as_string(hide_password=True)
 
     # -- writing a call as it happens --------------------------------------------------------
-    def start_call(self, info: CallInfo) -> int:
+    @contextmanager
+    def _writing(self, session: Session | None) -> Iterator[Session]:
+        """Each write is its own transaction, unless it is part of a larger one."""
+        if session is not None:
+            yield session
+            return
+        with self._session.begin() as own:
+            yield own
+
+    def start_call(self, info: CallInfo, session: Session | None = None) -> int:
         now = utcnow()
-        with self._session.begin() as session:
+        with self._writing(session) as session:
             row = Call(
                 uid=info.uid,
                 agent=info.agent,
@@ -158,9 +168,11 @@ class CallStore:
     def _touch(self, session: Session, call_id: int) -> None:
         session.execute(update(Call).where(Call.id == call_id).values(updated_at=utcnow()))
 
-    def add_segment(self, call_id: int, segment: SegmentRecord) -> None:
+    def add_segment(
+        self, call_id: int, segment: SegmentRecord, session: Session | None = None
+    ) -> None:
         """Idempotent: the same segment number twice is stored once (a retried write)."""
-        with self._session.begin() as session:
+        with self._writing(session) as session:
             exists = session.scalar(
                 select(Segment.id).where(Segment.call_id == call_id, Segment.seq == segment.seq)
             )
@@ -211,8 +223,8 @@ class CallStore:
                     )
             self._touch(session, call_id)
 
-    def add_cue(self, call_id: int, cue: CueRecord) -> None:
-        with self._session.begin() as session:
+    def add_cue(self, call_id: int, cue: CueRecord, session: Session | None = None) -> None:
+        with self._writing(session) as session:
             self._touch(session, call_id)
             session.add(
                 CueRow(
@@ -239,8 +251,8 @@ class CallStore:
             if row is not None and row.dismissed_t is None:
                 row.dismissed_t = t
 
-    def add_flag(self, call_id: int, flag: FlagRecord) -> None:
-        with self._session.begin() as session:
+    def add_flag(self, call_id: int, flag: FlagRecord, session: Session | None = None) -> None:
+        with self._writing(session) as session:
             self._touch(session, call_id)
             session.add(
                 FlagRow(
@@ -252,8 +264,10 @@ class CallStore:
                 )
             )
 
-    def add_incident(self, call_id: int, incident: IncidentRecord) -> None:
-        with self._session.begin() as session:
+    def add_incident(
+        self, call_id: int, incident: IncidentRecord, session: Session | None = None
+    ) -> None:
+        with self._writing(session) as session:
             self._touch(session, call_id)
             session.add(
                 Incident(
@@ -265,15 +279,21 @@ class CallStore:
                 )
             )
 
-    def add_mood(self, call_id: int, point: MoodPoint) -> None:
-        with self._session.begin() as session:
+    def add_mood(self, call_id: int, point: MoodPoint, session: Session | None = None) -> None:
+        with self._writing(session) as session:
             self._touch(session, call_id)
             session.add(MoodRow(call_id=call_id, t=point.t, value=point.value, trend=point.trend))
 
     def set_checklist(
-        self, call_id: int, item: str, done: bool, t: float | None = None, by: str = "agent"
+        self,
+        call_id: int,
+        item: str,
+        done: bool,
+        t: float | None = None,
+        by: str = "agent",
+        session: Session | None = None,
     ) -> None:
-        with self._session.begin() as session:
+        with self._writing(session) as session:
             self._touch(session, call_id)
             row = session.get(ChecklistRow, (call_id, item))
             if row is None:
@@ -282,12 +302,17 @@ class CallStore:
                 row.done, row.t, row.by = done, t, by
 
     def save_notes(
-        self, call_id: int, text: str, version: int, now: datetime | None = None
+        self,
+        call_id: int,
+        text: str,
+        version: int,
+        now: datetime | None = None,
+        session: Session | None = None,
     ) -> bool:
         """Store edit number ``version`` of the notes; an older version never overwrites a
         newer one (saves may arrive out of order). False if it was older."""
         now = to_utc(now) or utcnow()
-        with self._session.begin() as session:
+        with self._writing(session) as session:
             call = session.get(Call, call_id)
             if call is None or version <= call.notes_version:
                 return False
@@ -350,9 +375,13 @@ class CallStore:
             )
 
     def end_call(
-        self, call_id: int, ended_at: datetime | None = None, status: str = "ended"
+        self,
+        call_id: int,
+        ended_at: datetime | None = None,
+        status: str = "ended",
+        session: Session | None = None,
     ) -> None:
-        with self._session.begin() as session:
+        with self._writing(session) as session:
             session.execute(
                 update(Call)
                 .where(Call.id == call_id)
@@ -360,25 +389,32 @@ class CallStore:
             )
 
     def save_record(self, record: CallRecord) -> int:
-        """Store a whole call at once (an analysed recording), exactly like a live one."""
+        """Store a whole call at once (an analysed recording), exactly like a live one.
+
+        One transaction: a failure or crash part-way leaves nothing, and saving the same
+        call again (same uid) returns the call already stored instead of a second one."""
         info = record.info
-        call_id = self.start_call(info)
-        for segment in record.segments:
-            self.add_segment(call_id, segment)
-        for cue in record.cues:
-            self.add_cue(call_id, cue)
-        for flag in record.flags:
-            self.add_flag(call_id, flag)
-        for incident in record.incidents:
-            self.add_incident(call_id, incident)
-        for point in record.mood:
-            self.add_mood(call_id, point)
-        for item, done in record.checklist.items():
-            self.set_checklist(call_id, item, done, by="coach")
-        if record.notes:
-            self.save_notes(call_id, record.notes, 1)
-        ended = info.ended_at or info.started_at + timedelta(seconds=record.duration_s)
-        self.end_call(call_id, ended, status="ended")
+        with self._session.begin() as session:
+            existing = session.scalar(select(Call.id).where(Call.uid == info.uid))
+            if existing is not None:
+                return existing
+            call_id = self.start_call(replace(info, status="live"), session=session)
+            for segment in record.segments:
+                self.add_segment(call_id, segment, session=session)
+            for cue in record.cues:
+                self.add_cue(call_id, cue, session=session)
+            for flag in record.flags:
+                self.add_flag(call_id, flag, session=session)
+            for incident in record.incidents:
+                self.add_incident(call_id, incident, session=session)
+            for point in record.mood:
+                self.add_mood(call_id, point, session=session)
+            for item, done in record.checklist.items():
+                self.set_checklist(call_id, item, done, by="coach", session=session)
+            if record.notes:
+                self.save_notes(call_id, record.notes, 1, session=session)
+            ended = info.ended_at or info.started_at + timedelta(seconds=record.duration_s)
+            self.end_call(call_id, ended, status="ended", session=session)
         return call_id
 
     # -- reading -------------------------------------------------------------------------

@@ -16,20 +16,26 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import assert_never
 
-from app.calls.records import (
-    CallInfo,
-    CallRecord,
-    CueRecord,
-    FlagRecord,
-    IncidentRecord,
-    MoodPoint,
-    SegmentRecord,
+from app.calls.mapping import cue_record, flag_record, incident_record, mood_point, segment_record
+from app.calls.records import CallInfo, CallRecord
+from app.events import (
+    ChecklistTick,
+    Committed,
+    Cue,
+    CueCleared,
+    Degraded,
+    Discarded,
+    Event,
+    Flag,
+    IncidentNote,
+    InputLost,
+    InputRestored,
+    MoodUpdate,
+    Partial,
+    Revised,
 )
-from app.coaching.coach import ChecklistTick, Cue, CueCleared, Flag, IncidentNote
-from app.coaching.mood import MoodUpdate
-from app.events import Committed, Revised
 from app.store.calls import CallStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,38 +46,39 @@ RETRY_MAX_S = 10.0
 Write = Callable[[CallStore, int], None]
 
 
-def segment_record(committed: Committed) -> SegmentRecord:
-    s = committed.segment
-    return SegmentRecord(s.id, s.speaker.value, s.start, s.end, s.text, s.latency_s, s.sentiment)
-
-
-def event_writes(event: Any) -> Write | None:
+def event_writes(event: Event) -> Write | None:
     """How a pipeline event is stored (None: not stored, e.g. interim text)."""
-    if isinstance(event, Revised):
-        record, replaces = segment_record(event), event.replaces
-        return lambda store, call_id: store.revise_segment(call_id, record, replaces)
-    if isinstance(event, Committed):
-        record = segment_record(event)
-        return lambda store, call_id: store.add_segment(call_id, record)
-    if isinstance(event, MoodUpdate):
-        point = MoodPoint(event.t, event.value, event.trend.value)
-        return lambda store, call_id: store.add_mood(call_id, point)
-    if isinstance(event, Cue):
-        cue = CueRecord(event.t, event.kind, event.message, tuple(event.phrases), event.segment_id)
-        return lambda store, call_id: store.add_cue(call_id, cue)
-    if isinstance(event, CueCleared) and event.reason == "dismissed":
-        kind, t = event.kind, event.t
-        return lambda store, call_id: store.dismiss_cue(call_id, kind, t)
-    if isinstance(event, Flag):
-        flag = FlagRecord(event.t, event.kind, event.excerpt, event.segment_id)
-        return lambda store, call_id: store.add_flag(call_id, flag)
-    if isinstance(event, IncidentNote):
-        incident = IncidentRecord(event.t, event.text, event.excerpt, event.segment_id)
-        return lambda store, call_id: store.add_incident(call_id, incident)
-    if isinstance(event, ChecklistTick):
-        item, t = event.item, event.t
-        return lambda store, call_id: store.set_checklist(call_id, item, True, t, by="coach")
-    return None
+    match event:
+        case Revised():
+            record, replaces = segment_record(event.segment), event.replaces
+            return lambda store, call_id: store.revise_segment(call_id, record, replaces)
+        case Committed():
+            record = segment_record(event.segment)
+            return lambda store, call_id: store.add_segment(call_id, record)
+        case MoodUpdate():
+            point = mood_point(event)
+            return lambda store, call_id: store.add_mood(call_id, point)
+        case Cue():
+            cue = cue_record(event)
+            return lambda store, call_id: store.add_cue(call_id, cue)
+        case CueCleared():
+            if event.reason != "dismissed":
+                return None  # expired or replaced: the cue's record says enough
+            kind, t = event.kind, event.t
+            return lambda store, call_id: store.dismiss_cue(call_id, kind, t)
+        case Flag():
+            flag = flag_record(event)
+            return lambda store, call_id: store.add_flag(call_id, flag)
+        case IncidentNote():
+            incident = incident_record(event)
+            return lambda store, call_id: store.add_incident(call_id, incident)
+        case ChecklistTick():
+            item, t = event.item, event.t
+            return lambda store, call_id: store.set_checklist(call_id, item, True, t, by="coach")
+        case Partial() | Discarded() | Degraded() | InputLost() | InputRestored():
+            return None
+        case _:
+            assert_never(event)
 
 
 class CallRecorder:
@@ -99,7 +106,7 @@ class CallRecorder:
         return cls(store, record.info, record.id, store.notes_version(record.id))
 
     # -- from any thread -------------------------------------------------------------------
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         """A pipeline event (called on the pipeline thread): queued, never waits."""
         write = event_writes(event)
         if write is not None:

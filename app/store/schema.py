@@ -1,6 +1,6 @@
 """The call database's tables (SQLAlchemy 2). The same schema runs on SQLite (one agent's PC)
 and PostgreSQL (a team). Changes go through an Alembic migration in ``migrations/versions``;
-``tests/test_store.py`` checks that the migrations and these models agree."""
+``tests/store/test_store.py`` checks that the migrations and these models agree."""
 
 from __future__ import annotations
 

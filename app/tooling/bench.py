@@ -27,6 +27,7 @@ import numpy as np
 import soundfile
 
 from app.pipeline.analyze import analyze_offline, analyze_realtime
+from app.pipeline.call import CallSetup
 from app.tooling.phone_lines import LINES
 from app.tooling.speech_eval import analyze_text, live_text, load_clips, normalise, offline_text
 from audio.resample import resample_to_16k
@@ -169,7 +170,7 @@ def bench_model(
         for index, (name, channels) in enumerate(calls.items()):
             # alternate which goes first so neither always gets the warmer cache
             runs = [
-                ("calmline", lambda ch=channels: analyze_offline(ch, engine)),
+                ("calmline", lambda ch=channels: analyze_offline(ch, CallSetup(engine))),
                 ("baseline", lambda ch=channels: _baseline_transcribe(engine, ch)),
             ]
             if index % 2:
@@ -215,7 +216,7 @@ def bench_model(
             live_calls = _call_channels(data, live_seconds, Path(scratch) / "live")
             cpu_before = os.times()
             wall_before = time.perf_counter()
-            result = analyze_realtime(live_calls[LIVE_CALL], engine, pace=1.0)
+            result = analyze_realtime(live_calls[LIVE_CALL], CallSetup(engine), pace=1.0)
             wall = time.perf_counter() - wall_before
             cpu_after = os.times()
             cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)

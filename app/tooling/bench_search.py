@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert, or_, select, text, union
 from sqlalchemy.engine import make_url
 
+from app.paths import resources_dir
 from app.store.calls import CallStore
 from app.store.schema import Call, FlagRow, Incident, MoodRow, Segment
 from app.store.search import CallFilter, apply_filters, parse_query, search_calls
@@ -38,99 +40,6 @@ LIMIT = 100
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 
 # -- a generator of support calls --------------------------------------------------------------
-
-FIRST_NAMES = [
-    "Anna",
-    "Ben",
-    "Chloé",
-    "Dana",
-    "Elif",
-    "Farid",
-    "Greta",
-    "Hugo",
-    "Ingrid",
-    "José",
-    "Karin",
-    "Lena",
-    "Mateo",
-    "Nora",
-    "Olek",
-    "Paula",
-    "Quentin",
-    "Rosa",
-    "Søren",
-    "Tomás",
-    "Ulla",
-    "Viktor",
-    "Wanda",
-    "Yusuf",
-    "Zoë",
-    "Łukasz",
-    "Amélie",
-    "Björn",
-    "Carmen",
-    "Dariusz",
-    "Emeka",
-    "Fatima",
-    "Gustav",
-    "Hana",
-    "Ivo",
-    "Jana",
-    "Kenji",
-    "Leïla",
-    "Marek",
-    "Noémie",
-]
-LAST_NAMES = [
-    "Müller",
-    "Smith",
-    "García",
-    "Nowak",
-    "Dvořák",
-    "Lefèvre",
-    "Peña",
-    "Jensen",
-    "O'Brien",
-    "Rossi",
-    "Schröder",
-    "Kowalski",
-    "Fernández",
-    "Novák",
-    "Dubois",
-    "Andersson",
-    "Øster",
-    "Yılmaz",
-    "Costa",
-    "Horváth",
-    "Nagy",
-    "Brown",
-    "Wilson",
-    "Moreau",
-    "Šimek",
-    "Ibáñez",
-    "Larsen",
-    "Fischer",
-    "Janssen",
-    "Kovač",
-    "Bauer",
-    "Petrović",
-    "Svensson",
-    "Lindqvist",
-    "Gómez",
-    "Weiß",
-    "Kılıç",
-    "Zieliński",
-    "Durand",
-    "Popescu",
-    "Sánchez",
-    "Haas",
-    "Vogel",
-    "Ferreira",
-    "Nilsson",
-    "Mäkinen",
-    "Björk",
-]
-AGENTS = ("sam", "alex", "robin", "kim", "jo", "max")
 
 
 @dataclass(frozen=True)
@@ -143,168 +52,25 @@ class Topic:
     phrases: tuple[str, ...]  # phrases a user would search for
 
 
-TOPICS = (
-    Topic(
-        "VPN disconnects",
-        ("VPN", "AnyConnect", "tunnel", "gateway", "certificate"),
-        (
-            "My VPN keeps dropping every {n} minutes.",
-            "The AnyConnect client says the certificate is not valid.",
-            "I can't reach the shared drive when the tunnel is up.",
-            "It worked fine until the update on {day}.",
-        ),
-        (
-            "Can you open AnyConnect and read me the gateway address?",
-            "I'll push a new VPN profile to your laptop.",
-            "Please reconnect the tunnel and tell me what you see.",
-        ),
-        ("VPN profile reinstalled, tunnel stable.", "Certificate renewed; user reconnected."),
-        ("VPN profile", "certificate expired", "shared drive"),
-    ),
-    Topic(
-        "Password reset",
-        ("password", "locked", "authenticator", "two-factor", "login"),
-        (
-            "I'm locked out of my account again.",
-            "The password reset link has already expired.",
-            "My authenticator app shows a different code.",
-            "I changed my password on {day} and now nothing works.",
-        ),
-        (
-            "I'll send you a password reset link right now.",
-            "Let me unlock the account first.",
-            "Please approve the two-factor prompt on your phone.",
-        ),
-        ("Password reset, account unlocked.", "Two-factor re-enrolled with a new phone."),
-        ("password reset", "locked out", "reset link"),
-    ),
-    Topic(
-        "Printer not printing",
-        ("printer", "toner", "paper", "driver", "queue"),
-        (
-            "The printer on the {floor} floor shows a paper jam.",
-            "Everything sits in the print queue and nothing comes out.",
-            "It says toner low but we replaced it {n} days ago.",
-        ),
-        (
-            "I'll clear the print queue from here.",
-            "Can you read me the error code on the printer display?",
-            "Let me reinstall the printer driver remotely.",
-        ),
-        ("Print queue cleared; driver reinstalled.", "Toner cartridge replacement ordered."),
-        ("paper jam", "print queue", "toner low"),
-    ),
-    Topic(
-        "Outlook mailbox full",
-        ("Outlook", "mailbox", "calendar", "spam", "attachment"),
-        (
-            "Outlook says my mailbox is full.",
-            "Calendar invites from the client go straight to spam.",
-            "I can't open the attachment they sent on {day}.",
-        ),
-        (
-            "I'll raise your mailbox quota for now.",
-            "Please check the junk folder settings in Outlook.",
-            "Let's try opening the attachment in the web version.",
-        ),
-        ("Mailbox quota raised to 100 GB.", "Spam rule removed for the client's domain."),
-        ("mailbox is full", "calendar invites", "junk folder"),
-    ),
-    Topic(
-        "Charged twice",
-        ("invoice", "refund", "charged", "card", "billing"),
-        (
-            "I was charged twice for the same invoice.",
-            "I want a refund of {amount} euros today.",
-            "The billing page shows a payment I never made.",
-            "My card was charged on {day} and again yesterday.",
-        ),
-        (
-            "I can see both charges on the invoice.",
-            "I'll open a refund request with billing.",
-            "The refund usually takes five business days.",
-        ),
-        ("Duplicate charge confirmed; refund requested.", "Refund of {amount} EUR escalated."),
-        ("charged twice", "refund request", "business days"),
-    ),
-    Topic(
-        "Parcel not delivered",
-        ("parcel", "delivery", "courier", "tracking", "address"),
-        (
-            "The tracking page says delivered but there is no parcel.",
-            "The courier never rang, I was home all day.",
-            "Can you change the delivery address to my office?",
-        ),
-        (
-            "Let me check the tracking number with the courier.",
-            "I'll open an investigation with the delivery company.",
-            "We can send a replacement if it doesn't turn up by {day}.",
-        ),
-        ("Courier investigation opened.", "Replacement parcel sent to the new address."),
-        ("tracking number", "delivery address", "replacement parcel"),
-    ),
-    Topic(
-        "Laptop blue screen",
-        ("laptop", "battery", "screen", "docking", "keyboard"),
-        (
-            "My laptop shows a blue screen when I plug it into the docking station.",
-            "The battery drains in about an hour.",
-            "Half the keys on the keyboard stopped working.",
-        ),
-        (
-            "Let's update the docking station firmware.",
-            "I'll book a courier to swap the laptop.",
-            "Can you run the battery report for me?",
-        ),
-        ("Dock firmware updated; blue screen gone.", "Laptop swap booked."),
-        ("blue screen", "docking station", "battery report"),
-    ),
-    Topic(
-        "Subscription cancellation",
-        ("subscription", "cancel", "plan", "contract", "renewal"),
-        (
-            "I want to cancel my subscription before the renewal.",
-            "Nobody told me the plan renews automatically.",
-            "The contract says I can cancel within {n} days.",
-        ),
-        (
-            "I can offer you the smaller plan at half the price.",
-            "I'll process the cancellation effective today.",
-            "You'll get a confirmation e-mail within the hour.",
-        ),
-        ("Cancellation processed, confirmation sent.", "Downgraded to the basic plan instead."),
-        ("cancel my subscription", "renews automatically", "basic plan"),
-    ),
+def _word_lists() -> dict[str, Any]:
+    with (resources_dir() / "bench" / "search_calls.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+_WORDS = _word_lists()
+FIRST_NAMES = tuple(_WORDS["first_names"])
+LAST_NAMES = tuple(_WORDS["last_names"])
+AGENTS = tuple(_WORDS["agents"])
+TOPICS = tuple(
+    Topic(t["subject"], *(tuple(t[f]) for f in ("words", "client", "agent", "notes", "phrases")))
+    for t in _WORDS["topics"]
 )
-GENERIC_AGENT = (
-    "Thank you for calling the help desk, my name is {agent}, how can I help?",
-    "Could I have your ticket number, please?",
-    "Let me check that for you.",
-    "One moment please, I'm looking at your account.",
-    "I understand how frustrating that is.",
-    "Thanks for your patience.",
-    "Is there anything else I can help you with today?",
-    "I'll add a note to the ticket so the next person sees it.",
-)
-GENERIC_CLIENT = (
-    "Hi, this is {client}.",
-    "Yes, that's right.",
-    "I've been waiting for {n} days already.",
-    "This is the third time I'm calling about this.",
-    "Okay, I'll try that now.",
-    "No, nothing has changed.",
-    "Thank you, that was helpful.",
-    "Sorry, could you repeat that?",
-)
-ANGRY_CLIENT = (
-    "This is absolutely ridiculous.",
-    "I want to speak to your manager right now.",
-    "You people are completely useless.",
-    "Are you an idiot? I already told you that.",
-)
+GENERIC_AGENT = tuple(_WORDS["generic_agent"])
+GENERIC_CLIENT = tuple(_WORDS["generic_client"])
+ANGRY_CLIENT = tuple(_WORDS["angry_client"])
+DAYS = tuple(_WORDS["days"])
+FLOORS = tuple(_WORDS["floors"])
 FLAG_KINDS = ("abusive_language", "manager_request", "sustained_negative")
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
-FLOORS = ("first", "second", "third", "fourth")
 
 
 def _fill(template: str, rng: random.Random, agent: str, client: str) -> str:

@@ -23,6 +23,7 @@ from app.coaching.mood import SentimentScorer
 from app.coaching.playbook import DE_ESCALATION_KINDS, KINDS, Playbook
 from app.paths import resources_dir
 from app.pipeline.analyze import analyze_offline, analyze_realtime
+from app.pipeline.call import CallSetup
 from audio.sources import call_file_channels
 from models.stt import WhisperEngine
 
@@ -136,12 +137,11 @@ def run_scenarios(
             continue
         flac, timeline = render(scenario, cache)
         channels = call_file_channels(flac, "left")
+        setup = CallSetup(engine, sentiment, playbook)
         if realtime:
-            call = analyze_realtime(
-                channels, engine, pace=pace, sentiment=sentiment, playbook=playbook
-            )
+            call = analyze_realtime(channels, setup, pace=pace)
         else:
-            call = analyze_offline(channels, engine, sentiment=sentiment, playbook=playbook)
+            call = analyze_offline(channels, setup)
         cues = [c.to_json() for c in call.cues]
         result = match(scenario, timeline, cues)
         if realtime and pace != 1.0:  # call time runs `pace` × faster than the wall clock

@@ -2,11 +2,11 @@
 
 An agent runs Calmline eight hours a day. This replays one long two-sided call, made by
 looping a real agent/caller recording pair, through exactly the live path at real-time
-pace: file replay sources → bounded buffers → :class:`app.pipeline.session.CallSession` (resampling,
-VAD, the real Whisper engine) → the real redaction, sentiment model and coach
-(:func:`app.pipeline.analyze.call_stages`) → a real :class:`app.store.CallRecorder` writing into a
-SQLite store (a temporary file unless ``store_url`` is given), so the memory of storage is
-measured too.
+pace, built by :class:`app.pipeline.call.CallSetup` like every call: file replay sources →
+bounded buffers → :class:`app.pipeline.session.CallSession` (resampling, VAD, the real
+Whisper engine) → the real redaction, sentiment model and coach → a real
+:class:`app.store.CallRecorder` writing into a SQLite store (a temporary file unless
+``store_url`` is given), so the memory of storage is measured too.
 
 Every ``report_every_s`` seconds of wall time it records the process's resident set size
 (``VmRSS`` from ``/proc/self/status``), and for every committed segment its latency
@@ -43,7 +43,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -466,13 +465,10 @@ def run_soak(
     (1: real time) and measure memory and latency over it. Raises :class:`SoakError` when the
     data is missing; Ctrl-C stops the call early and returns what was measured
     (``interrupted`` True)."""
-    from app.calls.records import CallInfo
     from app.coaching.playbook import load_playbook
-    from app.pipeline.analyze import call_stages, live_settings
-    from app.pipeline.session import CallSession
+    from app.pipeline.call import CallSetup, replay_sources
     from app.store import CallRecorder, CallStore
-    from app.store.calls import new_uid
-    from audio.sources import FileReplaySource, call_file_channels
+    from audio.sources import call_file_channels
     from models.sentiment import load_sentiment_model
     from models.stt import WhisperEngine
     from models.whisper_files import resolve_whisper
@@ -500,19 +496,17 @@ def run_soak(
         engine.decode(np.zeros(16_000, dtype=np.float32))
         sentiment.classify(["thanks, that fixed it"])
 
+        setup = CallSetup(engine, sentiment, playbook)
         channels = call_file_channels(agent_file=agent, client_file=client)
-        sources = {side: FileReplaySource(side, ch, pace=pace) for side, ch in channels.items()}
+        sources = replay_sources(channels, pace)
         duration = max(src.duration for src in sources.values())
         store = CallStore.open(store_url or f"sqlite:///{folder / 'soak.db'}")
         try:
-            info = CallInfo(
-                uid=new_uid(),
-                started_at=datetime.now(UTC),
+            info = setup.call_info(
+                "replay",
+                {side.value: src.description for side, src in sources.items()},
                 agent="soak",
                 subject=f"calmline soak, {minutes:g} min",
-                source="replay",
-                devices={side.value: src.description for side, src in sources.items()},
-                model={"speech_to_text": engine.describe()},
             )
             recorder = CallRecorder(store, info)
             report = SoakReport(
@@ -526,14 +520,7 @@ def run_soak(
             )
             try:
                 listener = _Listener(recorder)
-                session = CallSession.create(
-                    sources,
-                    engine,
-                    listener,
-                    settings=live_settings(playbook),
-                    stages=call_stages(sentiment, playbook),
-                    pace=pace,
-                )
+                session = setup.session(sources, [listener], pace=pace)
                 _replay(session, sources, recorder, listener, report, progress)
             finally:
                 report.saved = recorder.finish()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.coaching.coach import clock
+from app.events import clock
 from app.pipeline.session import SessionStatus
 from audio.devices import InputDevice
 from audio.sides import Side

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.coaching.coach import Cue, CueCleared
+from app.events import Cue, CueCleared
 from ui.theme import Theme, scaled_font
 
 STRONG_KINDS = ("abuse", "abuse_continues")

@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.calls.exports import mood_word as exported_mood_word
-from app.coaching.coach import clock
-from app.coaching.mood import MoodSettings, MoodUpdate, Trend
+from app.coaching.mood import MoodSettings
+from app.events import MoodUpdate, Trend, clock
 from ui.theme import Theme, scaled_font, set_text_colour
 
 REDRAW_MS = 333

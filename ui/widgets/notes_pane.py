@@ -32,8 +32,7 @@ from app.calls.notes import (
     ticket_path,
     ticket_update_markdown,
 )
-from app.coaching.coach import ChecklistTick, clock
-from app.coaching.playbook import CHECKLIST, CHECKLIST_LABELS
+from app.events import CHECKLIST, CHECKLIST_LABELS, ChecklistTick, clock
 from ui.theme import Theme
 from ui.workers import WorkerPool
 

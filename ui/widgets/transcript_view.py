@@ -8,8 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from app.coaching.coach import clock
-from app.events import Partial, Segment
+from app.events import Partial, Segment, clock
 from audio.sides import Side
 from ui.theme import Theme
 

@@ -12,7 +12,7 @@ removed when the ``unaccent`` extension can be had), a generated ``search_vector
 None of these objects is in the models: ``app.store.search.include_in_autogenerate`` keeps
 Alembic's autogenerate from proposing to drop them. A later SQLite batch migration that
 rebuilds ``calls``, ``segments``, ``flags`` or ``incidents`` drops that table's triggers: it
-must create them again (``SQLITE_TRIGGERS`` below); ``tests/test_search.py`` checks they
+must create them again (``SQLITE_TRIGGERS`` below); ``tests/store/test_search.py`` checks they
 exist at head.
 
 Revision ID: 0003

@@ -1,4 +1,5 @@
-"""Finding input devices through sounddevice (PortAudio)."""
+"""Finding input devices: microphones and line inputs through sounddevice (PortAudio), and
+each output device's loopback (what the softphone plays) through soundcard."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from audio.errors import AudioInputError
+from audio.loopback import LOOPBACK_RATE, LoopbackDevice, list_loopback_devices
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class InputDevice:
     channels: int
     default_samplerate: int
     hostapi: str
+    loopback: LoopbackDevice | None = None  # set: what this output device plays
+    default: bool = False  # the default input, or the loopback of the default output
 
 
 def _sounddevice() -> ModuleType:
@@ -31,6 +35,7 @@ def _sounddevice() -> ModuleType:
 def list_input_devices(sd: Any = None) -> list[InputDevice]:
     sd = sd or _sounddevice()
     hostapis = sd.query_hostapis()
+    default_input = _default_input(sd)
     devices = []
     for index, info in enumerate(sd.query_devices()):
         if info["max_input_channels"] <= 0:
@@ -42,14 +47,46 @@ def list_input_devices(sd: Any = None) -> list[InputDevice]:
                 channels=int(info["max_input_channels"]),
                 default_samplerate=int(info["default_samplerate"]),
                 hostapi=hostapis[info["hostapi"]]["name"],
+                default=index == default_input,
             )
         )
     return devices
 
 
+def _default_input(sd: Any) -> int | None:
+    try:
+        device = sd.default.device[0]
+        return int(device) if int(device) >= 0 else None
+    except Exception:  # no default, or a stand-in module without one
+        return None
+
+
+def list_capture_devices(sd: Any = None, sc: Any = None) -> list[InputDevice]:
+    """Everything a side of the call can be recorded from: the inputs, then the loopback of
+    each output device, numbered after all of PortAudio's devices."""
+    sd = sd or _sounddevice()
+    inputs = list_input_devices(sd)
+    first = len(sd.query_devices())
+    loopbacks = [
+        InputDevice(
+            first + i, lb.name, lb.channels, LOOPBACK_RATE, "loopback", lb, default=lb.default
+        )
+        for i, lb in enumerate(list_loopback_devices(sc))
+    ]
+    return inputs + loopbacks
+
+
+def find_capture_device(spec: str | int, sd: Any = None, sc: Any = None) -> InputDevice:
+    """An input or a loopback by index, exact name, or unique part of its name."""
+    return _match(spec, list_capture_devices(sd, sc))
+
+
 def find_input_device(spec: str | int, sd: Any = None) -> InputDevice:
-    """A device by index, exact name, or unique case-insensitive part of its name."""
-    devices = list_input_devices(sd)
+    """A PortAudio input by index, exact name, or unique case-insensitive part of its name."""
+    return _match(spec, list_input_devices(sd))
+
+
+def _match(spec: str | int, devices: list[InputDevice]) -> InputDevice:
     listing = "; ".join(f"{d.index}: {d.name}" for d in devices) or "none"
     text = str(spec).strip()
     if text.isdigit():

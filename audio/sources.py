@@ -21,7 +21,7 @@ import numpy as np
 import soundfile
 
 from audio.buffer import CaptureBuffer, CaptureStats
-from audio.devices import _sounddevice, find_input_device
+from audio.devices import _sounddevice, find_capture_device, find_input_device
 from audio.errors import AudioInputError
 from audio.pulse import PulseRoutes, follows_default
 from audio.sides import Side
@@ -491,3 +491,14 @@ def read_channel(source: FileChannel) -> tuple[np.ndarray, int]:
             "re-export it, or convert what is readable: sox input output.wav"
         ) from exc
     return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)), rate
+
+
+def open_input(side: Side, spec: str | int) -> AudioSource:
+    """A side of the call recorded from ``spec`` (as ``calmline devices`` lists it): a
+    microphone or line input, or the loopback of an output device."""
+    from audio.loopback import LoopbackSource
+
+    device = find_capture_device(spec)
+    if device.loopback is not None:
+        return LoopbackSource(side, device.loopback)
+    return DeviceSource(side, device.index)

@@ -21,11 +21,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.pipeline.call import CallSetup, replay_sources
 from app.pipeline.session import CallSession, Listener
 from app.store import CallStore
-from audio.devices import InputDevice, list_input_devices
+from audio.devices import InputDevice, list_capture_devices
 from audio.errors import AudioInputError
 from audio.monitor import InputMonitor, switch_monitor
 from audio.sides import Side
-from audio.sources import AudioSource, DeviceSource, call_file_channels
+from audio.sources import AudioSource, call_file_channels, open_input
 from models.errors import ModelError
 from ui.call_records import CallRecords
 from ui.loading import ModelOptions, load_models
@@ -70,9 +70,9 @@ class CallOutcome:
 class Services:
     """What the controller reaches outside the process through; tests substitute them."""
 
-    list_devices: Callable[[], list[InputDevice]] = list_input_devices
+    list_devices: Callable[[], list[InputDevice]] = list_capture_devices
     load_models: Callable[[ModelOptions, Progress], CallSetup] = load_models
-    open_device: Callable[[Side, int | str], AudioSource] = DeviceSource
+    open_device: Callable[[Side, int | str], AudioSource] = open_input
     open_store: Callable[[str | None], CallStore] = CallStore.open
 
 

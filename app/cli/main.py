@@ -221,15 +221,21 @@ def _channels(args: argparse.Namespace):
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_devices(args: argparse.Namespace) -> int:
-    from audio.devices import list_input_devices
+    from audio.devices import list_capture_devices
 
-    devices = list_input_devices()
+    devices = list_capture_devices()
     if not devices:
         print("no input devices found", file=sys.stderr)
         return 2
     print(f"{'index':>5}  {'channels':>8}  {'rate':>6}  name")
     for d in devices:
         print(f"{d.index:>5}  {d.channels:>8}  {d.default_samplerate:>6}  {d.name}")
+    if not any(d.loopback for d in devices):
+        print(
+            "no loopback of an output device (needs PulseAudio/PipeWire on Linux, or "
+            "Windows): the client line must then be an input",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -325,13 +331,13 @@ def _run_live(session, seconds: float | None, ready_message: str | None = None) 
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from audio.sources import DeviceSource
+    from audio.sources import open_input
 
     if not args.agent_device or not args.client_device:
         raise UsageError("give both --agent-device and --client-device (see 'calmline devices')")
     sources = {
-        Side.AGENT: DeviceSource(Side.AGENT, args.agent_device),
-        Side.CLIENT: DeviceSource(Side.CLIENT, args.client_device),
+        Side.AGENT: open_input(Side.AGENT, args.agent_device),
+        Side.CLIENT: open_input(Side.CLIENT, args.client_device),
     }
     setup = _setup(args, _engine(args))
     for side, src in sources.items():
@@ -552,7 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("listen", help="transcribe a live call from two input devices")
     p.add_argument("--agent-device", help="the agent's microphone (index or name)")
-    p.add_argument("--client-device", help="the client's line (index or name)")
+    p.add_argument(
+        "--client-device",
+        help="the client's line (index or name): an input, or the loopback of the output "
+        "device the softphone plays into, e.g. 'Loopback: Headset' (see 'calmline devices')",
+    )
     p.add_argument("--seconds", type=float, help="stop by itself after this many seconds")
     p.add_argument("--no-save", action="store_true", help="do not record the call")
     cli_calls.add_call_details_options(p)

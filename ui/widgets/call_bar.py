@@ -93,7 +93,13 @@ class CallBar(QWidget):
 
     # -- devices -------------------------------------------------------------------------
     def set_devices(self, devices: list[InputDevice], preferred: dict[Side, str]) -> None:
-        """Fill both pickers; keep the previously used device names when present."""
+        """Fill both pickers; keep the previously used device names when present, else
+        propose the default input for the agent and the loopback of the default output
+        (where the softphone plays) for the client."""
+        proposed = {
+            Side.AGENT: next((d for d in devices if d.default and d.loopback is None), None),
+            Side.CLIENT: next((d for d in devices if d.default and d.loopback), None),
+        }
         for index, side in enumerate(Side):
             picker = self.pickers[side]
             picker.blockSignals(True)
@@ -101,8 +107,11 @@ class CallBar(QWidget):
             for device in devices:
                 picker.addItem(f"{device.name}", device.index)
             names = [d.name for d in devices]
+            default = proposed[side]
             if preferred.get(side) in names:
                 picker.setCurrentIndex(names.index(preferred[side]))
+            elif default is not None:
+                picker.setCurrentIndex(devices.index(default))
             elif devices:
                 picker.setCurrentIndex(min(index, len(devices) - 1))
             picker.setPlaceholderText("no input devices found" if not devices else "")

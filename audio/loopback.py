@@ -1,0 +1,274 @@
+"""The client's side as the softphone plays it: an output device's loopback as an input.
+
+A softphone (Zoiper, MicroSIP, Teams, a browser contact-centre client) plays the client into
+the agent's headset; Calmline records what that output device plays. The ``soundcard``
+library does it through one API on Linux (the PulseAudio/PipeWire monitor of the sink) and
+on Windows (WASAPI loopback); PortAudio cannot record outputs on Windows.
+
+A loopback keeps its own clock. WASAPI delivers nothing while nothing plays and its reads
+block (SoundCard #137/#166), and a monitor stops when its sink is removed; so a reader thread
+takes what the device gives, and a pacer fills every gap with silence at real-time pace.
+Both sides of the call then stay on one clock through silence, hold music stopping and
+starting, and the device going away and coming back — which is detected and reported like
+a lost input (:class:`audio.sources.InputHealth`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from audio.buffer import CaptureBuffer, CaptureStats
+from audio.sides import Side
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_RATE = 48_000  # what output devices run at; the session resamples to 16 kHz
+BLOCK_SECONDS = 0.02
+BUFFER_SECONDS = 30.0
+WATCH_SECONDS = 0.05
+GAP_SECONDS = 0.25  # a reader this far behind the clock is not delivering: silence fills in
+AHEAD_SECONDS = 0.5  # audio beyond this ahead of the clock is dropped (counted)
+RETRY_SECONDS = 1.0
+
+
+def loopback_name(speaker: str) -> str:
+    """How a person sees the loopback of an output device: what they hear on it."""
+    return f"Loopback: {speaker} (what you hear)"
+
+
+@dataclass(frozen=True)
+class LoopbackDevice:
+    name: str  # loopback_name(speaker)
+    speaker: str  # the output device, as the system names it
+    speaker_id: str  # soundcard's id of the output device
+    channels: int
+    default: bool = False  # the system's default output (where a softphone plays)
+
+
+def soundcard_module() -> ModuleType | None:
+    """``soundcard``, or None where it cannot work (no sound server, unsupported system):
+    then there are no loopback devices, and the reason is in the log."""
+    argv = sys.argv
+    if argv[:1] == ["-c"]:  # soundcard names its PulseAudio client after argv[1] then
+        sys.argv = ["-c", "calmline"]
+    try:
+        import soundcard
+    except Exception as exc:  # no PulseAudio/PipeWire server, no libpulse, macOS
+        log.info("loopback capture unavailable: %s", exc)
+        return None
+    finally:
+        sys.argv = argv
+    return soundcard
+
+
+def list_loopback_devices(sc: Any = None) -> list[LoopbackDevice]:
+    """Each output device's loopback, named for a person to pick."""
+    sc = sc if sc is not None else soundcard_module()
+    if sc is None:
+        return []
+    try:
+        speakers = sc.all_speakers()
+        default = sc.default_speaker()
+    except Exception as exc:
+        log.warning("cannot list output devices: %s", exc)
+        return []
+    default_id = getattr(default, "id", None)
+    return [
+        LoopbackDevice(
+            loopback_name(s.name), s.name, s.id, max(1, int(s.channels)), s.id == default_id
+        )
+        for s in speakers
+    ]
+
+
+class LoopbackSource:
+    """What one output device plays, captured for one side of the call."""
+
+    def __init__(
+        self,
+        side: Side,
+        device: LoopbackDevice,
+        sc: Any = None,
+        samplerate: int = LOOPBACK_RATE,
+        clock: Any = time.monotonic,
+    ) -> None:
+        self._sc = sc if sc is not None else soundcard_module()
+        if self._sc is None:
+            from audio.errors import AudioInputError
+
+            raise AudioInputError(
+                "loopback capture needs a running PulseAudio or PipeWire (Linux) or Windows; "
+                "pick a microphone-type input instead"
+            )
+        self.side = side
+        self.device = device
+        self.samplerate = int(samplerate)
+        self.buffer = CaptureBuffer(self.samplerate, BUFFER_SECONDS)
+        self.description = device.name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._pacer: threading.Thread | None = None
+        self._started_at = 0.0
+        self._delivered = 0  # frames pushed since start, audio and silence
+        self._reader_failed: str | None = None
+        self._lost: str | None = None
+        self._changes = 0
+        self._since = clock()
+        self._next_retry = 0.0
+        self._reading = False  # the reader has delivered audio since it (re)opened
+
+    # -- control -----------------------------------------------------------------------------
+    def start(self, clock_start: float | None = None) -> None:
+        microphone = self._microphone()  # fails here, before the call, if it is not there
+        self._started_at = clock_start if clock_start is not None else self._clock()
+        self._start_reader(microphone)
+        self._pacer = threading.Thread(
+            target=self._pace, name=f"loopback-pace-{self.side.value}", daemon=True
+        )
+        self._pacer.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._pacer is not None:
+            self._pacer.join()
+        # the reader may be blocked in a read that never returns (WASAPI, nothing playing):
+        # it is a daemon thread and drops what it reads once stopping
+        if self._reader is not None:
+            self._reader.join(timeout=1.0)
+        self.buffer.close()
+
+    @property
+    def finished(self) -> bool:
+        return self.buffer.closed
+
+    @property
+    def error(self) -> str | None:
+        if self._lost is None:
+            return None
+        return f"{self.side.value} input lost ({self.description}): {self._lost}"
+
+    @property
+    def health(self) -> Any:
+        from audio.sources import InputHealth
+
+        return InputHealth(self._lost, self._changes, self._since)
+
+    def stats(self) -> CaptureStats:
+        return self.buffer.stats()
+
+    # -- the device ----------------------------------------------------------------------------
+    def _microphone(self) -> Any:
+        from audio.errors import AudioInputError
+
+        try:
+            for microphone in self._sc.all_microphones(include_loopback=True):
+                # PulseAudio/PipeWire: the sink's monitor source; WASAPI: the speaker's own id
+                if getattr(microphone, "isloopback", False) and microphone.id in (
+                    self.device.speaker_id,
+                    f"{self.device.speaker_id}.monitor",
+                ):
+                    return microphone
+            return self._sc.get_microphone(self.device.speaker_id, include_loopback=True)
+        except Exception as exc:
+            raise AudioInputError(
+                f"cannot open the {self.side.value} input ({self.description}): the output "
+                f"device is not there ({exc}). Run 'calmline devices' to see what is."
+            ) from exc
+
+    def _present(self) -> bool:
+        try:
+            return any(s.id == self.device.speaker_id for s in self._sc.all_speakers())
+        except Exception:
+            return True  # the sound server did not answer: judge by the audio alone
+
+    def _start_reader(self, microphone: Any) -> None:
+        self._reader_failed = None
+        self._reading = False
+        self._reader = threading.Thread(
+            target=self._read, args=(microphone,), name=f"loopback-{self.side.value}", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self, microphone: Any) -> None:
+        block = int(self.samplerate * BLOCK_SECONDS)
+        try:
+            with microphone.recorder(
+                samplerate=self.samplerate, channels=1, blocksize=block
+            ) as rec:
+                while not self._stopping.is_set():
+                    data = np.asarray(rec.record(numframes=block), dtype=np.float32)
+                    if self._stopping.is_set():
+                        return
+                    if data.ndim > 1:
+                        data = data.mean(axis=1)
+                    self._reading = True
+                    self._push(data)
+        except Exception as exc:  # the sink went away mid-read, the server restarted, …
+            if not self._stopping.is_set():
+                log.info("%s loopback read ended: %s", self.side.value, exc)
+                self._reader_failed = str(exc) or type(exc).__name__
+
+    # -- one clock -----------------------------------------------------------------------------
+    def _expected(self) -> int:
+        return int((self._clock() - self._started_at) * self.samplerate)
+
+    def _push(self, data: np.ndarray) -> None:
+        with self._lock:
+            room = self._expected() + int(AHEAD_SECONDS * self.samplerate) - self._delivered
+            if room < len(data):  # after silence was filled in, the device caught up
+                data = data[: max(0, room)]
+            if not len(data):
+                return
+            self._delivered += len(data)
+            self.buffer.push(data)
+
+    def _fill_gap(self) -> None:
+        with self._lock:
+            behind = self._expected() - self._delivered
+            if behind <= int(GAP_SECONDS * self.samplerate):
+                return
+            frames = behind - int(BLOCK_SECONDS * self.samplerate)  # leave the reader a block
+            self._delivered += frames
+            self.buffer.push(np.zeros(frames, dtype=np.float32))
+
+    def _pace(self) -> None:
+        while not self._stopping.wait(WATCH_SECONDS):
+            self._fill_gap()
+            self._watch()
+
+    def _watch(self) -> None:
+        now = self._clock()
+        if self._lost is None:
+            reason = None
+            if self._reader_failed is not None:
+                reason = f"the output device stopped ({self._reader_failed})"
+            elif not self._present():
+                reason = "the output device was removed"
+            if reason is not None:
+                log.info("%s loopback lost (%s): %s", self.side.value, self.description, reason)
+                self._lost, self._since, self._changes = reason, now, self._changes + 1
+                self._reading = False
+                self._next_retry = now + RETRY_SECONDS
+            return
+        if self._reader is not None and self._reader.is_alive():
+            if self._reading and self._present():
+                log.info("%s loopback is back after %.1f s", self.side.value, now - self._since)
+                self._lost, self._since, self._changes = None, now, self._changes + 1
+            return
+        if now >= self._next_retry:
+            self._next_retry = now + RETRY_SECONDS
+            if self._present():
+                try:
+                    self._start_reader(self._microphone())
+                except Exception as exc:
+                    log.debug("%s loopback not back yet: %s", self.side.value, exc)

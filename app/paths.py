@@ -51,3 +51,12 @@ def demo_call() -> Path:
 
 
 DEMO_CALL = demo_call()
+
+
+def desktop_entries_dir() -> Path:
+    """Where a desktop (GNOME, KDE, …) looks for this user's applications (XDG)."""
+    return Path(platformdirs.user_data_dir()) / "applications"
+
+
+def icons_dir() -> Path:
+    return Path(platformdirs.user_data_dir()) / "icons" / "hicolor" / "scalable" / "apps"

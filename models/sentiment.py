@@ -229,8 +229,15 @@ class TransformersSentimentModel:
     """A local transformers text-classification folder (``config.json`` + weights)."""
 
     def __init__(self, folder: Path, threads: int = 2) -> None:
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        try:
+            import torch
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError as error:
+            raise ModelError(
+                f"{folder} is a transformers model, which needs the training extra "
+                f"({error.name} is not installed): pip install 'calmline[train]'; or use "
+                "Calmline's own model (--sentiment-model default)"
+            ) from None
 
         self.folder = Path(folder)
         self.threads = threads

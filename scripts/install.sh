@@ -40,6 +40,6 @@ fi
 stamp=.venv/.calmline-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$VENV_PY" -m pip install -q -e ".[test]"
+  "$VENV_PY" -m pip install -q -e ".[test,train]"
   echo "$want" > "$stamp"
 fi

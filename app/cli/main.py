@@ -239,6 +239,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from app.cli.desktop import install_desktop_entry
+
+    entry, icon = install_desktop_entry()
+    print(f"wrote {entry} and {icon}: Calmline is in the application menu", file=sys.stderr)
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from app.pipeline.analyze import analyze_offline, analyze_realtime
 
@@ -503,17 +511,26 @@ def cmd_playbook(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train_sentiment(args: argparse.Namespace) -> int:
-    from models.training.train import main as train_main
+def _training(module: str) -> Any:
+    """A training module; without the training extra installed, what to install."""
+    import importlib
 
-    train_main(args.rest)
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise UsageError(
+            f"training needs the training extra ({error.name} is not installed): "
+            "pip install 'calmline[train]'"
+        ) from None
+
+
+def cmd_train_sentiment(args: argparse.Namespace) -> int:
+    _training("models.training.train").main(args.rest)
     return 0
 
 
 def cmd_eval_sentiment(args: argparse.Namespace) -> int:
-    from models.training.evaluate import main as eval_main
-
-    eval_main(args.rest)
+    _training("models.training.evaluate").main(args.rest)
     return 0
 
 
@@ -535,8 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("devices", help="list audio input devices")
+    p = sub.add_parser("devices", help="list audio inputs and the loopback of each output")
     p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("install-desktop", help="add Calmline to this user's application menu")
+    p.set_defaults(func=cmd_install_desktop)
 
     p = sub.add_parser("analyze", help="transcribe a recorded call (JSON with --json)")
     p.add_argument("call", nargs="?", help="stereo call recording (one side per channel)")
@@ -670,7 +690,11 @@ PASS_THROUGH = {
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASS_THROUGH:  # their own argument parsers (and --help)
-        return PASS_THROUGH[argv[0]][0](argparse.Namespace(rest=argv[1:]))
+        try:
+            return PASS_THROUGH[argv[0]][0](argparse.Namespace(rest=argv[1:]))
+        except UsageError as exc:
+            print(f"calmline: error: {exc}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

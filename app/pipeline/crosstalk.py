@@ -4,6 +4,11 @@ Two-channel captures bleed: the agent's voice leaks into the client line, quiete
 utterance is crosstalk when, over its own loudest frames, the other side is much louder
 relative to how loud each side usually speaks. Genuine double-talk is kept: each speaker
 is at their usual level on their own channel.
+
+An agent on speakers is the other case: the mic hears the client's line again, later and
+quieter, as loud as the speakers are. It is an echo (:func:`is_echo`) when the utterance's
+level follows the other side's, frame by frame, at some delay up to 320 ms; the agent
+talking over the client has an envelope of their own and is kept.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ import numpy as np
 DEFAULT_SPEECH_DBFS = -25.0
 MARGIN_DB = 15.0
 MIN_OTHER_DBFS = -50.0
+# Speakers instead of a headset: the mic hears the client's line back, delayed (output
+# buffers, the air, the room) and quieter. Its level then follows the other side's, a few
+# frames later.
+ECHO_MAX_LAG_FRAMES = 10  # 320 ms of 32 ms frames
+ECHO_MIN_CORRELATION = 0.8
+ECHO_MIN_DROP_DB = 3.0  # an echo is quieter than what it echoes
+LEVEL_FLOOR_DBFS = -70.0
 
 
 class SpeechLevel:
@@ -52,3 +64,27 @@ def is_crosstalk(
     if other_level < MIN_OTHER_DBFS:
         return False
     return (other_level - other_typical) - (own_level - own_typical) > MARGIN_DB
+
+
+def is_echo(own: np.ndarray, other_before: np.ndarray) -> bool:
+    """``own``: frame levels (dBFS) over the utterance; ``other_before``: the other side's,
+    from ``ECHO_MAX_LAG_FRAMES`` frames before the utterance to its end."""
+    n = own.size
+    lags = other_before.size - n
+    if n < 8 or lags < 0:
+        return False
+    own_db = np.maximum(own, LEVEL_FLOOR_DBFS)
+    if own_db.std() < 1.0:
+        return False
+    for lag in range(min(lags, ECHO_MAX_LAG_FRAMES) + 1):
+        start = lags - lag  # the other side ``lag`` frames earlier
+        other = np.maximum(other_before[start : start + n], LEVEL_FLOOR_DBFS)
+        if other.std() < 1.0:
+            continue
+        correlation = float(np.corrcoef(own_db, other)[0, 1])
+        if correlation < ECHO_MIN_CORRELATION:
+            continue
+        own_loud, mask = loud_level(own_db)
+        if float(np.median(other[mask])) - own_loud >= ECHO_MIN_DROP_DB:
+            return True
+    return False

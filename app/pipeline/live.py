@@ -27,7 +27,13 @@ from typing import Protocol
 import numpy as np
 
 from app.events import Committed, Degraded, Discarded, Event, Partial, Revised, Segment
-from app.pipeline.crosstalk import SpeechLevel, is_crosstalk, loud_level
+from app.pipeline.crosstalk import (
+    ECHO_MAX_LAG_FRAMES,
+    SpeechLevel,
+    is_crosstalk,
+    is_echo,
+    loud_level,
+)
 from audio.sides import Side
 from audio.vad import FRAME, SAMPLE_RATE, Segmenter, Utterance, VadSettings
 from models.stt import Decoded, has_loop, is_invented
@@ -181,6 +187,10 @@ class LiveTranscriber:
         first, last = utterance.voiced_frames
         return self._segmenters[side].levels.between(first, last)
 
+    def _other_before(self, side: Side, utterance: Utterance) -> np.ndarray:
+        first, last = utterance.voiced_frames
+        return self._segmenters[side.other].levels.between(first - ECHO_MAX_LAG_FRAMES, last)
+
     def _commit(self, side: Side, utterance: Utterance) -> list[Event]:
         events: list[Event] = []
         if self._shown_interim[side]:
@@ -194,6 +204,8 @@ class LiveTranscriber:
             reason = "too quiet"
         elif is_crosstalk(own, other, self._levels[side].typical, self._levels[side.other].typical):
             reason = "crosstalk"
+        elif is_echo(own, self._other_before(side, utterance)):
+            reason = "echo of the other side"
         if self.settings.hold_stretches:
             return events + self._hold(side, utterance, own_level, reason)
         decoded = None
@@ -399,8 +411,12 @@ class LiveTranscriber:
         own = history.between(first, last)
         other = self._segmenters[side.other].levels.between(first, last)
         self._last_interim_at[side] = len(audio)
-        if loud_level(own)[0] < s.quiet_dbfs or is_crosstalk(
-            own, other, self._levels[side].typical, self._levels[side.other].typical
+        typical, other_typical = self._levels[side].typical, self._levels[side.other].typical
+        before = self._segmenters[side.other].levels.between(first - ECHO_MAX_LAG_FRAMES, last)
+        if (
+            loud_level(own)[0] < s.quiet_dbfs
+            or is_crosstalk(own, other, typical, other_typical)
+            or is_echo(own, before)
         ):
             return []
         started = self._timer()

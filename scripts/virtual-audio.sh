@@ -14,6 +14,14 @@ for sink in calmline_agent_line calmline_client_line; do
     pactl load-module module-null-sink "sink_name=$sink" "sink_properties=device.description=$sink" >/dev/null
 done
 
+# The agent's microphone as a desk has it: a real (non-monitor) capture source, the default
+# input, fed by what is played into the agent's sink. Calmline opens it as "default", the
+# client line as "Loopback: calmline_client_line" — no ALSA configuration involved.
+pactl list short sources | grep -q "	calmline_mic	" ||
+  pactl load-module module-remap-source source_name=calmline_mic \
+    master=calmline_agent_line.monitor "source_properties=device.description=calmline_mic" >/dev/null
+pactl set-default-source calmline_mic
+
 asoundrc="$HOME/.asoundrc"
 marker="# calmline virtual devices"
 if ! grep -q "$marker" "$asoundrc" 2>/dev/null; then

@@ -256,3 +256,41 @@ def test_a_real_output_device_removed_and_recreated_is_lost_and_found(
         f"noticed in {noticed_s:.2f} s; {silence_s:.2f} s of silence per second away; "
         f"back {back_s:.2f} s after the sink returned"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("virtual_devices")
+def test_a_desk_without_alsa_configuration_default_mic_and_softphone_loopback(tmp_path):
+    """Both sides through real devices as a desk has them: the agent's default microphone
+    (a real capture source, ``calmline_mic``, not a monitor) and the loopback of the output
+    the softphone plays into. No ``.asoundrc`` device is named."""
+    listen = subprocess.Popen(
+        [
+            sys.executable, "-m", "app.cli", "listen", "--no-save",
+            "--agent-device", "default",
+            "--client-device", f"Loopback: {SINKS[Side.CLIENT]}",
+        ],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        ready = time.monotonic() + 60
+        while time.monotonic() < ready:
+            line = listen.stderr.readline()
+            if "listening" in line or not line:
+                break
+        agent = np.concatenate([speak("Thank you for calling the service desk."), silence(0.5)])
+        play(Side.AGENT, agent, tmp_path / "agent.wav").wait(timeout=30)
+        client = speak("My computer keeps restarting every hour.", "en-us+f3")
+        play(Side.CLIENT, client, tmp_path / "client.wav").wait(timeout=30)
+        time.sleep(1.0)
+        listen.send_signal(signal.SIGINT)
+        out, err = listen.communicate(timeout=60)
+    finally:
+        if listen.poll() is None:
+            listen.kill()
+    assert listen.returncode == 0, err
+    lines = out.splitlines()
+    agent_text = normalise(" ".join(line for line in lines if "AGENT" in line))
+    client_text = normalise(" ".join(line for line in lines if "CLIENT" in line))
+    assert "service desk" in agent_text and "computer" not in agent_text, out
+    assert "computer keeps" in client_text and "service" not in client_text, out

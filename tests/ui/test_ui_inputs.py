@@ -11,10 +11,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
-from support.devices import AGENT_DEVICE, CLIENT_DEVICE, play
+from support.devices import AGENT_DEVICE, CLIENT_DEVICE, SINKS, play
 from support.speech import silence, speak
 from support.window import cached_load_models, close_and_wait
 
+from audio.loopback import loopback_name
 from audio.sides import Side
 from ui.call_controller import CallState, Services
 from ui.main_window import MainWindow
@@ -23,17 +24,34 @@ from ui.main_window import MainWindow
 pytestmark = [pytest.mark.slow, pytest.mark.device, pytest.mark.usefixtures("virtual_devices")]
 
 
+DESKS = {
+    "alsa devices": (AGENT_DEVICE, CLIENT_DEVICE),
+    # a desk as it is: the default microphone (a real capture source, scripts/virtual-audio.sh)
+    # and the loopback of the output the softphone plays into — no ALSA configuration
+    "default mic and softphone loopback": (
+        "default",
+        loopback_name(SINKS[Side.CLIENT]),
+    ),
+}
+
+
+@pytest.fixture(params=list(DESKS))
+def desk(request) -> tuple[str, str]:
+    return DESKS[request.param]
+
+
 @pytest.fixture
-def settings(tmp_path) -> QSettings:
+def settings(tmp_path, desk) -> QSettings:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("devices/agent", AGENT_DEVICE)
-    settings.setValue("devices/client", CLIENT_DEVICE)
+    settings.setValue("devices/agent", desk[0])
+    settings.setValue("devices/client", desk[1])
     return settings
 
 
 def test_meters_show_the_inputs_before_and_during_a_call(
-    qtbot, settings, tmp_path, no_thread_left_running
+    qtbot, settings, desk, tmp_path, no_thread_left_running
 ):
+    agent_device, client_device = desk
     window = MainWindow(
         settings, tmp_path / "notes", services=Services(load_models=cached_load_models)
     )
@@ -41,9 +59,9 @@ def test_meters_show_the_inputs_before_and_during_a_call(
     qtbot.waitExposed(window)
     window.begin()
     qtbot.waitUntil(
-        lambda: window.call_bar.chosen_name(Side.CLIENT) == CLIENT_DEVICE, timeout=10_000
+        lambda: window.call_bar.chosen_name(Side.CLIENT) == client_device, timeout=10_000
     )
-    assert window.call_bar.chosen_name(Side.AGENT) == AGENT_DEVICE
+    assert window.call_bar.chosen_name(Side.AGENT) == agent_device
     qtbot.waitUntil(lambda: window.controller.checking_inputs, timeout=10_000)
 
     # PortAudio's ALSA-on-PulseAudio streams deliver their first frames up to ~2 s after

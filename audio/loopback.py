@@ -37,6 +37,7 @@ WATCH_SECONDS = 0.05
 GAP_SECONDS = 0.25  # a reader this far behind the clock is not delivering: silence fills in
 AHEAD_SECONDS = 0.5  # audio beyond this ahead of the clock is dropped (counted)
 RETRY_SECONDS = 1.0
+DEFAULT_CHECK_SECONDS = 0.2
 
 
 def loopback_name(speaker: str) -> str:
@@ -51,6 +52,12 @@ class LoopbackDevice:
     speaker_id: str  # soundcard's id of the output device
     channels: int
     default: bool = False  # the system's default output (where a softphone plays)
+    follows_default: bool = False  # whichever output is the default, switching with it
+
+
+DEFAULT_OUTPUT = LoopbackDevice(
+    loopback_name("default output"), "default output", "", 2, default=True, follows_default=True
+)
 
 
 def soundcard_module() -> ModuleType | None:
@@ -81,12 +88,13 @@ def list_loopback_devices(sc: Any = None) -> list[LoopbackDevice]:
         log.warning("cannot list output devices: %s", exc)
         return []
     default_id = getattr(default, "id", None)
-    return [
+    devices = [
         LoopbackDevice(
             loopback_name(s.name), s.name, s.id, max(1, int(s.channels)), s.id == default_id
         )
         for s in speakers
     ]
+    return [DEFAULT_OUTPUT, *devices] if devices else []
 
 
 class LoopbackSource:
@@ -117,6 +125,9 @@ class LoopbackSource:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._reader: threading.Thread | None = None
+        self._reader_stop = threading.Event()
+        self._target = device.speaker_id  # the output recorded now (the default's, if following)
+        self._default_checked = 0.0
         self._pacer: threading.Thread | None = None
         self._started_at = 0.0
         self._delivered = 0  # frames pushed since start, audio and silence
@@ -129,6 +140,8 @@ class LoopbackSource:
 
     # -- control -----------------------------------------------------------------------------
     def start(self, clock_start: float | None = None) -> None:
+        if self.device.follows_default:
+            self._target = self._default_id() or ""
         microphone = self._microphone()  # fails here, before the call, if it is not there
         self._started_at = clock_start if clock_start is not None else self._clock()
         self._start_reader(microphone)
@@ -174,11 +187,11 @@ class LoopbackSource:
             for microphone in self._sc.all_microphones(include_loopback=True):
                 # PulseAudio/PipeWire: the sink's monitor source; WASAPI: the speaker's own id
                 if getattr(microphone, "isloopback", False) and microphone.id in (
-                    self.device.speaker_id,
-                    f"{self.device.speaker_id}.monitor",
+                    self._target,
+                    f"{self._target}.monitor",
                 ):
                     return microphone
-            return self._sc.get_microphone(self.device.speaker_id, include_loopback=True)
+            return self._sc.get_microphone(self._target, include_loopback=True)
         except Exception as exc:
             raise AudioInputError(
                 f"cannot open the {self.side.value} input ({self.description}): the output "
@@ -187,34 +200,44 @@ class LoopbackSource:
 
     def _present(self) -> bool:
         try:
-            return any(s.id == self.device.speaker_id for s in self._sc.all_speakers())
+            return any(s.id == self._target for s in self._sc.all_speakers())
         except Exception:
             return True  # the sound server did not answer: judge by the audio alone
+
+    def _default_id(self) -> str | None:
+        try:
+            return getattr(self._sc.default_speaker(), "id", None)
+        except Exception:
+            return None
 
     def _start_reader(self, microphone: Any) -> None:
         self._reader_failed = None
         self._reading = False
+        self._reader_stop = threading.Event()
         self._reader = threading.Thread(
-            target=self._read, args=(microphone,), name=f"loopback-{self.side.value}", daemon=True
+            target=self._read,
+            args=(microphone, self._reader_stop),
+            name=f"loopback-{self.side.value}",
+            daemon=True,
         )
         self._reader.start()
 
-    def _read(self, microphone: Any) -> None:
+    def _read(self, microphone: Any, stop: threading.Event) -> None:
         block = int(self.samplerate * BLOCK_SECONDS)
         try:
             with microphone.recorder(
                 samplerate=self.samplerate, channels=1, blocksize=block
             ) as rec:
-                while not self._stopping.is_set():
+                while not (self._stopping.is_set() or stop.is_set()):
                     data = np.asarray(rec.record(numframes=block), dtype=np.float32)
-                    if self._stopping.is_set():
+                    if self._stopping.is_set() or stop.is_set():
                         return
                     if data.ndim > 1:
                         data = data.mean(axis=1)
                     self._reading = True
                     self._push(data)
         except Exception as exc:  # the sink went away mid-read, the server restarted, …
-            if not self._stopping.is_set():
+            if not (self._stopping.is_set() or stop.is_set()):
                 log.info("%s loopback read ended: %s", self.side.value, exc)
                 self._reader_failed = str(exc) or type(exc).__name__
 
@@ -249,16 +272,12 @@ class LoopbackSource:
     def _watch(self) -> None:
         now = self._clock()
         if self._lost is None:
-            reason = None
-            if self._reader_failed is not None:
-                reason = f"the output device stopped ({self._reader_failed})"
-            elif not self._present():
-                reason = "the output device was removed"
+            reason = self._default_switched(now) or self._why_lost()
             if reason is not None:
                 log.info("%s loopback lost (%s): %s", self.side.value, self.description, reason)
                 self._lost, self._since, self._changes = reason, now, self._changes + 1
                 self._reading = False
-                self._next_retry = now + RETRY_SECONDS
+                self._next_retry = now  # try at once (a new default is there already)
             return
         if self._reader is not None and self._reader.is_alive():
             if self._reading and self._present():
@@ -267,8 +286,33 @@ class LoopbackSource:
             return
         if now >= self._next_retry:
             self._next_retry = now + RETRY_SECONDS
+            if self.device.follows_default:
+                self._target = self._default_id() or self._target
             if self._present():
                 try:
                     self._start_reader(self._microphone())
                 except Exception as exc:
                     log.debug("%s loopback not back yet: %s", self.side.value, exc)
+
+    def _why_lost(self) -> str | None:
+        if self._reader_failed is not None:
+            return f"the output device stopped ({self._reader_failed})"
+        if not self._present():
+            return "the output device was removed"
+        return None
+
+    def _default_switched(self, now: float) -> str | None:
+        """Following the default output: it became another device (the agent switched to
+        speakers, plugged in a headset). The reader moves to it, reported as lost, then
+        back once audio flows from the new one."""
+        if not self.device.follows_default or now - self._default_checked < DEFAULT_CHECK_SECONDS:
+            return None
+        self._default_checked = now
+        current = self._default_id()
+        if not current or current == self._target:
+            return None
+        self._reader_stop.set()  # a reader blocked in a read drops what it gets from now on
+        self._reader = None
+        self._target = current
+        name = next((s.name for s in self._sc.all_speakers() if s.id == current), current)
+        return f"the default output changed to {name}"

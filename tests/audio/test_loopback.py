@@ -39,8 +39,9 @@ class FakeSpeaker:
 class BlockingRecorder:
     """WASAPI loopback with nothing playing: a read blocks until audio comes."""
 
-    def __init__(self, card: FakeCard) -> None:
+    def __init__(self, card: FakeCard, level: float = 0.25) -> None:
         self.card = card
+        self.level = level
 
     def __enter__(self):
         return self
@@ -55,7 +56,7 @@ class BlockingRecorder:
         if self.card.broken:
             raise RuntimeError("device invalidated")
         time.sleep(numframes / RATE)
-        return np.full((numframes, 1), 0.25, dtype=np.float32)
+        return np.full((numframes, 1), self.level, dtype=np.float32)
 
 
 @dataclass
@@ -67,8 +68,11 @@ class FakeCard:
     def all_speakers(self):
         return list(self.speakers)
 
+    default: str | None = None  # the default output's id (None: the first)
+
     def default_speaker(self):
-        return self.speakers[0] if self.speakers else None
+        chosen = [s for s in self.speakers if s.id == self.default] or self.speakers[:1]
+        return chosen[0] if chosen else None
 
     def all_microphones(self, include_loopback=False):
         return []  # found through get_microphone, as on a system that names them differently
@@ -79,9 +83,11 @@ class FakeCard:
             raise IndexError(f"no speaker {speaker_id}")
         card = self
 
+        level = 0.5 if speaker_id == "spk" else 0.25
+
         class Microphone:
             def recorder(self, samplerate, channels=None, blocksize=None):
-                return BlockingRecorder(card)
+                return BlockingRecorder(card, level)
 
         return Microphone()
 
@@ -94,7 +100,7 @@ def wait_until(condition, timeout=5.0):
 
 
 def headset(card: FakeCard) -> LoopbackDevice:
-    [device] = list_loopback_devices(card)
+    [_, device] = list_loopback_devices(card)  # after the one that follows the default
     return device
 
 
@@ -102,10 +108,12 @@ def test_loopbacks_are_named_for_a_person_to_pick():
     card = FakeCard([FakeSpeaker("Headset", "hs"), FakeSpeaker("Speakers", "spk", 6)])
     names = [(d.name, d.channels, d.default) for d in list_loopback_devices(card)]
     assert names == [
-        ("Loopback: Headset (what you hear)", 2, True),  # the default output
+        ("Loopback: default output (what you hear)", 2, True),  # follows the default
+        ("Loopback: Headset (what you hear)", 2, True),  # the default output now
         ("Loopback: Speakers (what you hear)", 6, False),
     ]
-    assert loopback_name("Headset") == names[0][0]
+    assert loopback_name("Headset") == names[1][0]
+    assert list_loopback_devices(FakeCard([])) == []
 
 
 def test_nothing_playing_still_gives_the_call_real_time_silence():
@@ -144,6 +152,23 @@ def test_an_output_device_that_goes_away_and_comes_back_is_reported_like_an_inpu
     wait_until(lambda: source.health.lost is None, timeout=8)
     assert source.health.changes == lost.changes + 1
     source.stop()
+
+
+def test_following_the_default_output_moves_with_it_and_says_so():
+    card = FakeCard([FakeSpeaker("Headset", "hs"), FakeSpeaker("Speakers", "spk")])
+    card.playing.set()
+    [following, *_] = list_loopback_devices(card)
+    source = LoopbackSource(Side.CLIENT, following, sc=card, samplerate=RATE)
+    source.start()
+    wait_until(lambda: source.stats().frames_captured > RATE // 4)
+    assert np.isclose(source.buffer.drain()[-10:], 0.25).all()  # the headset
+    card.default = "spk"  # the agent switches to the speakers
+    wait_until(lambda: source.health.changes == 2)  # lost, then back on the new default
+    assert source.health.lost is None
+    source.buffer.drain()
+    wait_until(lambda: source.stats().queued_seconds > 0.1)
+    source.stop()
+    assert np.isclose(source.buffer.drain()[-10:], 0.5).all()  # now the speakers
 
 
 def test_an_output_device_that_is_not_there_fails_before_the_call():
@@ -294,3 +319,34 @@ def test_a_desk_without_alsa_configuration_default_mic_and_softphone_loopback(tm
     client_text = normalise(" ".join(line for line in lines if "CLIENT" in line))
     assert "service desk" in agent_text and "computer" not in agent_text, out
     assert "computer keeps" in client_text and "service" not in client_text, out
+
+
+@pytest.mark.reliability("fault", "The default output switched mid-call (loopback follows it)")
+@pytest.mark.usefixtures("virtual_devices")
+def test_following_the_real_default_output_when_the_agent_switches_it(
+    softphone_output, tmp_path, reliability_note
+):
+    name, _, _ = softphone_output
+    before = subprocess.run(["pactl", "get-default-sink"], capture_output=True, text=True)
+    subprocess.run(["pactl", "set-default-sink", name], check=True)
+    try:
+        source = open_input(Side.CLIENT, "Loopback: default output")
+        source.start()
+        try:
+            wait_until(lambda: source.stats().frames_captured > 0.3 * source.samplerate)
+            subprocess.run(["pactl", "set-default-sink", SINKS[Side.CLIENT]], check=True)
+            switched = time.monotonic()
+            wait_until(lambda: source.health.changes == 2, timeout=10)
+            moved_s = time.monotonic() - switched
+            source.buffer.drain()
+            speech = np.concatenate([speak("Can you hear me now?", "en-us+f3"), silence(0.3)])
+            play(Side.CLIENT, speech, tmp_path / "client.wav").wait(timeout=30)
+            time.sleep(0.3)
+        finally:
+            source.stop()
+    finally:
+        subprocess.run(["pactl", "set-default-sink", before.stdout.strip()], check=False)
+    audio = source.buffer.drain()
+    assert source.health.lost is None
+    assert float(np.sqrt(np.mean(audio**2))) > 0.01  # heard on the new default output
+    reliability_note(f"recording from the new default {moved_s:.2f} s after the switch")

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from audio.buffer import CaptureBuffer, CaptureStats
+from audio.buffer import CaptureBuffer
+from audio.health import WatchedInput
 from audio.sides import Side
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def list_loopback_devices(sc: Any = None) -> list[LoopbackDevice]:
     return [DEFAULT_OUTPUT, *devices] if devices else []
 
 
-class LoopbackSource:
+class LoopbackSource(WatchedInput):
     """What one output device plays, captured for one side of the call."""
 
     def __init__(
@@ -132,9 +133,7 @@ class LoopbackSource:
         self._started_at = 0.0
         self._delivered = 0  # frames pushed since start, audio and silence
         self._reader_failed: str | None = None
-        self._lost: str | None = None
-        self._changes = 0
-        self._since = clock()
+        self._init_health(clock())
         self._next_retry = 0.0
         self._reading = False  # the reader has delivered audio since it (re)opened
 
@@ -159,25 +158,6 @@ class LoopbackSource:
         if self._reader is not None:
             self._reader.join(timeout=1.0)
         self.buffer.close()
-
-    @property
-    def finished(self) -> bool:
-        return self.buffer.closed
-
-    @property
-    def error(self) -> str | None:
-        if self._lost is None:
-            return None
-        return f"{self.side.value} input lost ({self.description}): {self._lost}"
-
-    @property
-    def health(self) -> Any:
-        from audio.sources import InputHealth
-
-        return InputHealth(self._lost, self._changes, self._since)
-
-    def stats(self) -> CaptureStats:
-        return self.buffer.stats()
 
     # -- the device ----------------------------------------------------------------------------
     def _microphone(self) -> Any:
@@ -275,14 +255,14 @@ class LoopbackSource:
             reason = self._default_switched(now) or self._why_lost()
             if reason is not None:
                 log.info("%s loopback lost (%s): %s", self.side.value, self.description, reason)
-                self._lost, self._since, self._changes = reason, now, self._changes + 1
+                self._mark_lost(reason, now)
                 self._reading = False
                 self._next_retry = now  # try at once (a new default is there already)
             return
         if self._reader is not None and self._reader.is_alive():
             if self._reading and self._present():
                 log.info("%s loopback is back after %.1f s", self.side.value, now - self._since)
-                self._lost, self._since, self._changes = None, now, self._changes + 1
+                self._mark_back(now)
             return
         if now >= self._next_retry:
             self._next_retry = now + RETRY_SECONDS

@@ -23,6 +23,7 @@ import soundfile
 from audio.buffer import CaptureBuffer, CaptureStats
 from audio.devices import _sounddevice, find_capture_device, find_input_device
 from audio.errors import AudioInputError
+from audio.health import InputHealth, WatchedInput
 from audio.pulse import PulseRoutes, follows_default
 from audio.sides import Side
 
@@ -59,16 +60,6 @@ class AudioSource(Protocol):
     def stats(self) -> CaptureStats: ...
 
 
-@dataclass(frozen=True)
-class InputHealth:
-    """Whether a live input is delivering. ``changes`` counts every loss and return, so a
-    reader polling it sees each one once."""
-
-    lost: str | None  # why the input is lost; None while it delivers
-    changes: int
-    since: float  # monotonic time of the last change
-
-
 # A live input is watched every WATCH_SECONDS. It is lost when PortAudio ends its stream,
 # when no block arrives for STALL_SECONDS (a device that hangs), or when the sound server
 # removes its source (PulseAudio/PipeWire would silently move the stream to another mic).
@@ -79,7 +70,7 @@ RETRY_SECONDS = 1.0
 _opening = threading.Lock()  # one stream opening at a time, so each one can find its route
 
 
-class DeviceSource:
+class DeviceSource(WatchedInput):
     """One input device through a sounddevice ``InputStream``, watched while the call runs.
 
     A lost device does not end the call: its side gets silence at real-time pace (so what
@@ -112,9 +103,7 @@ class DeviceSource:
         self._opened_at = 0.0
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
-        self._lost: str | None = None
-        self._changes = 0
-        self._since = time.monotonic()
+        self._init_health(time.monotonic())
         self._silence_until = 0.0
         self._next_retry = 0.0
 
@@ -147,24 +136,6 @@ class DeviceSource:
         self._close_stream()
         self._close_routes()
         self.buffer.close()
-
-    @property
-    def finished(self) -> bool:
-        return self.buffer.closed
-
-    @property
-    def error(self) -> str | None:
-        """Why the input was lost, if it still was when the call ended."""
-        if self._lost is None:
-            return None
-        return f"{self.side.value} input lost ({self.description}): {self._lost}"
-
-    @property
-    def health(self) -> InputHealth:
-        return InputHealth(self._lost, self._changes, self._since)
-
-    def stats(self) -> CaptureStats:
-        return self.buffer.stats()
 
     # -- opening and closing ---------------------------------------------------------------
     def _open(self) -> None:
@@ -286,7 +257,7 @@ class DeviceSource:
         now = time.monotonic()
         log.info("%s input lost (%s, sound-server source %s): %s", self.side.value,
                  self.description, self._source_name, reason)  # fmt: skip
-        self._lost, self._since, self._changes = reason, now, self._changes + 1
+        self._mark_lost(reason, now)
         self._silence_until = now
         self._next_retry = now + RETRY_SECONDS
 
@@ -313,7 +284,7 @@ class DeviceSource:
     def _restored(self) -> None:
         now = time.monotonic()
         log.info("%s input is back after %.1f s", self.side.value, now - self._since)
-        self._lost, self._since, self._changes = None, now, self._changes + 1
+        self._mark_back(now)
 
 
 @dataclass(frozen=True)

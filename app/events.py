@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -231,6 +231,125 @@ class ChecklistTick:
     segment_id: int | None
 
 
+# -- the drafted ticket note (app.summary drafts it) -----------------------------------------
+SUMMARY_SECTIONS = ("reason", "cause", "steps", "follow_up")
+SUMMARY_TITLES = {
+    "reason": "Reason for the call",
+    "cause": "Found",
+    "steps": "Steps",
+    "outcome": "Outcome",
+    "follow_up": "Follow-up",
+}
+OUTCOMES = ("resolved", "unresolved", "escalated", "unknown")
+OUTCOME_WORDS = {
+    "resolved": "Resolved",
+    "unresolved": "Not resolved",
+    "escalated": "Escalated",
+    "unknown": "Unknown",
+}
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of the note, linked to the transcript line (``segment_id``) it comes from."""
+
+    text: str
+    t: float  # call time of that line
+    segment_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "t": round(self.t, 2), "segment_id": self.segment_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SummaryItem:
+        segment = data.get("segment_id")
+        return cls(str(data["text"]), float(data.get("t") or 0.0), _optional_int(segment))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str = "unknown"  # one of OUTCOMES
+    text: str = ""  # the line that shows it
+    segment_id: int | None = None
+    t: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "text": self.text,
+            "segment_id": self.segment_id,
+            "t": None if self.t is None else round(self.t, 2),  # when the line was said
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        status = str(data.get("status") or "unknown")
+        if status not in OUTCOMES:
+            known = ", ".join(OUTCOMES)
+            raise ValueError(f"unknown outcome status {status!r}; use one of {known}")
+        t = data.get("t")
+        return cls(status, str(data.get("text") or ""), _optional_int(data.get("segment_id")),
+                   None if t is None else float(t))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Reason, cause, steps, outcome and follow-up of one call."""
+
+    reason: tuple[SummaryItem, ...] = ()
+    cause: tuple[SummaryItem, ...] = ()
+    steps: tuple[SummaryItem, ...] = ()
+    outcome: Outcome = field(default_factory=Outcome)
+    follow_up: tuple[SummaryItem, ...] = ()
+
+    def section(self, name: str) -> tuple[SummaryItem, ...]:
+        if name not in SUMMARY_SECTIONS:
+            known = ", ".join(SUMMARY_SECTIONS)
+            raise ValueError(f"unknown section {name!r}; use one of {known}")
+        items: tuple[SummaryItem, ...] = getattr(self, name)
+        return items
+
+    @property
+    def empty(self) -> bool:
+        has_items = any(self.section(name) for name in SUMMARY_SECTIONS)
+        return not has_items and self.outcome.status == "unknown"
+
+    def to_json(self) -> dict[str, Any]:
+        items = {name: [i.to_json() for i in self.section(name)] for name in SUMMARY_SECTIONS}
+        return {
+            "reason": items["reason"],
+            "cause": items["cause"],
+            "steps": items["steps"],
+            "outcome": self.outcome.to_json(),
+            "follow_up": items["follow_up"],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        """The inverse of :meth:`to_json`; raises ValueError on a malformed summary."""
+        try:
+            sections = {
+                name: tuple(SummaryItem.from_json(i) for i in data.get(name) or ())
+                for name in SUMMARY_SECTIONS
+            }
+            return cls(**sections, outcome=Outcome.from_json(data.get("outcome") or {}))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a call summary: {exc}") from exc
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class SummaryDraft:
+    """The ticket note drafted again from the call so far (see ``app.summary``): the whole
+    note each time, so a consumer keeps only the latest."""
+
+    t: float  # call time of the newest line it includes
+    summary: Summary
+
+
 Event = (
     Committed
     | Revised
@@ -245,6 +364,7 @@ Event = (
     | Flag
     | IncidentNote
     | ChecklistTick
+    | SummaryDraft
 )
 """Everything the pipeline produces. Each consumer dispatches in one ``match`` ending in
 ``assert_never``, and ``tests/pipeline/test_events.py`` feeds every member to every consumer."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app import __version__
+from app.events import Summary
 
 CALL_STATUSES = ("live", "ended", "interrupted", "recovered")
 
@@ -98,6 +99,7 @@ class CallRecord:
     checklist: dict[str, bool] = field(default_factory=dict)  # item → done
     exports: tuple[ExportRecord, ...] = ()
     id: int | None = None  # the local database id
+    summary: Summary | None = None  # the drafted ticket note, as the agent kept it
 
     @property
     def duration_s(self) -> float:
@@ -174,6 +176,7 @@ class CallRecord:
                 }
                 for i in self.incidents
             ],
+            "summary": self.summary.to_json() if self.summary is not None else None,
             "notes": self.notes,
             "checklist": dict(self.checklist),
             "exports": [

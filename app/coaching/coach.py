@@ -36,6 +36,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SummaryDraft,
     clock,
 )
 from audio.sides import Side
@@ -121,7 +122,7 @@ class Coach:
                 self._last_speech_at = max(self._last_speech_at, event.t)  # silence restarts
             case (
                 Discarded() | Degraded() | MoodUpdate() | Cue() | CueCleared() | Flag()
-                | IncidentNote() | ChecklistTick()
+                | IncidentNote() | ChecklistTick() | SummaryDraft()
             ):  # fmt: skip
                 pass  # the coach's own events, or nothing it reacts to
             case _:

@@ -29,6 +29,8 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    Summary,
+    SummaryDraft,
 )
 from app.pipeline.call import CallSetup, replay_sources
 from app.pipeline.live import LiveSettings, LiveTranscriber
@@ -56,6 +58,7 @@ class CallResult:
     checklist: list[str] = field(default_factory=list)  # items the coach heard done
     latencies: list[float] = field(default_factory=list)  # of each first commit (realtime)
     degraded: list[Degraded] = field(default_factory=list)  # parts that failed on the way
+    summary: Summary = field(default_factory=Summary)  # the drafted ticket note
 
     @property
     def input_errors(self) -> dict[str, str]:
@@ -78,6 +81,7 @@ class CallResult:
             incidents=tuple(incident_record(n) for n in self.incidents),
             mood=tuple(mood_point(m) for m in self.mood),
             checklist=dict.fromkeys(self.checklist, True),
+            summary=self.summary,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +96,7 @@ class CallResult:
             "cues": [c.to_json() for c in self.cues],
             "flags": [f.to_json() for f in self.flags],
             "incidents": [n.to_json() for n in self.incidents],
+            "summary": self.summary.to_json(),
         }
         latencies = self.latencies or [
             s.latency_s for s in self.segments if s.latency_s is not None
@@ -123,6 +128,7 @@ class Collector:
         self.checklist: list[str] = []
         self.degraded: list[Degraded] = []
         self.latencies: list[float] = []  # every first commit's, revised lines included
+        self.summary = Summary()
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
@@ -155,6 +161,8 @@ class Collector:
                     self.checklist.append(event.item)
             case Degraded():
                 self.degraded.append(event)
+            case SummaryDraft():
+                self.summary = event.summary
             case Partial() | Discarded() | CueCleared() | InputLost() | InputRestored():
                 pass  # not part of a call's results
             case _:
@@ -179,6 +187,7 @@ class Collector:
             checklist=self.checklist,
             latencies=self.latencies,
             degraded=self.degraded,
+            summary=self.summary,
             sentiment_model=models["sentiment"],
             **extra,
         )

@@ -27,6 +27,7 @@ from app.pipeline.stages import StageRunner
 from app.privacy.redact import ALL_KINDS, RedactStage
 from app.settings import Settings
 from app.store.calls import new_uid
+from app.summary.stage import SummaryStage
 from audio.sides import Side
 from audio.sources import AudioSource, FileChannel, FileReplaySource
 
@@ -61,13 +62,15 @@ class CallSetup:
     def stages(self) -> StageRunner:
         """Fresh stages for one call (they keep per-call state): redaction first (so
         nothing after it — screen, coach, storage, exports — sees card numbers, e-mails or
-        phone numbers), client mood (with a sentiment model), then the coach; the runner
+        phone numbers), client mood (with a sentiment model), the coach, then the ticket
+        note (app/summary) from the redacted lines; the runner
         also frees heap pages back to the OS on long calls (app/pipeline/memory.py)."""
         stages: list[Stage] = [RedactStage(self.redact)] if self.redact else []
         if self.sentiment is not None:
             stages.append(ClientMood(self.sentiment))
         if self.playbook is not None:
             stages.append(Coach(self.playbook, self.sentiment))
+        stages.append(SummaryStage())
         return StageRunner(stages, HeapTrim())
 
     def describe_models(self) -> dict[str, Any]:

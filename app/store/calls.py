@@ -6,11 +6,12 @@ SQLAlchemy session). Wall-clock times are stored in UTC and returned timezone-aw
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ from app.calls.records import (
     MoodPoint,
     SegmentRecord,
 )
+from app.events import Segment as Line
+from app.events import Summary
 from app.store.db import open_engine
 from app.store.schema import (
     Call,
@@ -42,9 +45,13 @@ from app.store.schema import (
     NoteVersion,
     Segment,
 )
+from app.summary.draft import draft_summary
+from audio.sides import Side
 
 NOTE_HISTORY_STEP = timedelta(seconds=60)
 EDITABLE_INFO = ("agent", "client_name", "client_contact", "ticket_id", "subject")
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -329,6 +336,24 @@ class CallStore:
                 session.add(NoteVersion(call_id=call_id, version=version, saved_at=now, text=text))
             return True
 
+    def set_summary(
+        self,
+        call_id: int,
+        summary: Summary,
+        by_agent: bool = False,
+        session: Session | None = None,
+    ) -> bool:
+        """Store the call's ticket note. A draft (``by_agent`` False) never replaces a note
+        the agent has edited; False if it was not stored for that reason."""
+        with self._writing(session) as session:
+            call = session.get(Call, call_id)
+            edited = bool(call is not None and call.summary and call.summary.get("by_agent"))
+            if call is None or (edited and not by_agent):
+                return False
+            call.summary = {"note": summary.to_json(), "by_agent": edited or by_agent}
+            call.updated_at = utcnow()
+            return True
+
     def notes_version(self, call_id: int) -> int:
         with self._session() as session:
             return session.scalar(select(Call.notes_version).where(Call.id == call_id)) or 0
@@ -413,6 +438,8 @@ class CallStore:
                 self.set_checklist(call_id, item, done, by="coach", session=session)
             if record.notes:
                 self.save_notes(call_id, record.notes, 1, session=session)
+            if record.summary is not None:
+                self.set_summary(call_id, record.summary, session=session)
             ended = info.ended_at or info.started_at + timedelta(seconds=record.duration_s)
             self.end_call(call_id, ended, status="ended", session=session)
         return call_id
@@ -588,6 +615,10 @@ def read_summaries(rows: Iterable[Any]) -> list[CallSummary]:
 def _record(row: Call) -> CallRecord:
     started = aware(row.started_at)
     assert started is not None
+    segments = tuple(
+        SegmentRecord(s.seq, s.speaker, s.start, s.end, s.text, s.latency_s, s.sentiment)
+        for s in sorted(row.segments, key=lambda s: (s.start, s.seq))
+    )
     return CallRecord(
         id=row.id,
         info=CallInfo(
@@ -605,10 +636,7 @@ def _record(row: Call) -> CallRecord:
             subject=row.subject,
             audio_dir=row.audio_dir,
         ),
-        segments=tuple(
-            SegmentRecord(s.seq, s.speaker, s.start, s.end, s.text, s.latency_s, s.sentiment)
-            for s in sorted(row.segments, key=lambda s: (s.start, s.seq))
-        ),
+        segments=segments,
         cues=tuple(
             CueRecord(c.t, c.kind, c.message, tuple(c.phrases or ()), c.segment_seq, c.dismissed_t)
             for c in row.cues
@@ -619,6 +647,7 @@ def _record(row: Call) -> CallRecord:
         ),
         mood=tuple(MoodPoint(m.t, m.value, m.trend) for m in row.mood),
         notes=row.notes,
+        summary=_summary(row, segments),
         checklist={c.item: c.done for c in row.checklist},
         exports=tuple(
             ExportRecord(
@@ -632,3 +661,16 @@ def _record(row: Call) -> CallRecord:
             for e in row.exports
         ),
     )
+
+
+def _summary(row: Call, segments: Sequence[SegmentRecord]) -> Summary | None:
+    """The stored note; drafted now for a call stored before notes were drafted (or whose
+    stored note is unreadable); None for a call without lines."""
+    if row.summary:
+        try:
+            return Summary.from_json(row.summary["note"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("call %s: its stored ticket note is unreadable; drafted again", row.uid)
+    if not segments:
+        return None
+    return draft_summary([Line(s.seq, Side(s.speaker), s.start, s.end, s.text) for s in segments])

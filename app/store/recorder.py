@@ -35,6 +35,8 @@ from app.events import (
     MoodUpdate,
     Partial,
     Revised,
+    Summary,
+    SummaryDraft,
 )
 from app.store.calls import CallStore, utcnow
 
@@ -75,6 +77,9 @@ def event_writes(event: Event) -> Write | None:
         case ChecklistTick():
             item, t = event.item, event.t
             return lambda store, call_id: store.set_checklist(call_id, item, True, t, by="coach")
+        case SummaryDraft():
+            summary = event.summary
+            return lambda store, call_id: store.set_summary(call_id, summary)
         case Partial() | Discarded() | Degraded() | InputLost() | InputRestored():
             return None
         case _:
@@ -116,6 +121,11 @@ class CallRecorder:
         self._notes_version += 1
         version = self._notes_version
         self._put(lambda store, call_id: store.save_notes(call_id, text, version))
+
+    def set_summary(self, summary: Summary) -> None:
+        """The ticket note as the agent kept it (edited, accepted, removed items): later
+        drafts from the pipeline no longer replace it."""
+        self._put(lambda store, call_id: store.set_summary(call_id, summary, by_agent=True))
 
     def set_checklist(self, item: str, done: bool, t: float | None = None) -> None:
         self._put(lambda store, call_id: store.set_checklist(call_id, item, done, t, by="agent"))

@@ -53,6 +53,10 @@ class Call(Base):
     redacted: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     notes_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The drafted ticket note: {"note": app.events.Summary as JSON, "by_agent": bool}. Once
+    # the agent has edited it (by_agent), later drafts no longer replace it. No default, so
+    # an INSERT leaves it out; deferred, so only reading a whole call loads it.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     audio_dir: Mapped[str | None] = mapped_column(String(1000))
     audio_expires_at: Mapped[datetime | None]
     # Team mode (PostgreSQL): the database role that owns the call; row-level security

@@ -18,6 +18,7 @@ from app.pipeline.stages import StageRunner
 from app.pipeline.textcall import Turn, coach_transcript
 from app.privacy.redact import RedactStage
 from app.settings import Settings
+from app.summary.stage import SummaryStage
 from audio.sides import Side
 from audio.sources import FileChannel
 from models.stt import Decoded
@@ -78,9 +79,9 @@ def test_the_setup_builds_the_stages_the_settings_ask_for():
 
     setup = CallSetup.from_settings(None, Scorer(), load_playbook(), Settings(redact=("email",)))
     stages = setup.stages().stages
-    assert [type(s) for s in stages] == [RedactStage, ClientMood, Coach]
+    assert [type(s) for s in stages] == [RedactStage, ClientMood, Coach, SummaryStage]
     assert stages[0].kinds == frozenset({"email"})
-    assert [type(s) for s in CallSetup(None, redact=()).stages().stages] == []
+    assert [type(s) for s in CallSetup(None, redact=()).stages().stages] == [SummaryStage]
 
 
 def test_a_failing_stage_degrades_a_written_transcript_instead_of_stopping_it(monkeypatch):

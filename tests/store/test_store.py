@@ -28,6 +28,8 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    Summary,
+    SummaryItem,
     Trend,
 )
 from app.store import CallRecorder, CallStore, StoreError
@@ -152,6 +154,7 @@ def test_a_whole_record_saves_and_reads_back_the_same(store):
         mood=(MoodPoint(3.0, -0.2, "falling"),),
         notes="Wants a manager",
         checklist={"listened": True},
+        summary=Summary(reason=(SummaryItem("Get me your manager", 40.0, 1),)),
     )
     call_id = store.save_record(record)
     again = store.get(call_id)

@@ -19,6 +19,9 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    Summary,
+    SummaryDraft,
+    SummaryItem,
     Trend,
 )
 from audio.sides import Side
@@ -41,6 +44,7 @@ def one_of_each() -> list:
         Degraded("client mood", "client mood failed (boom); it is missing"),
         InputLost(Side.CLIENT, 5.0, "Monitor of softphone", "device removed"),
         InputRestored(Side.CLIENT, 6.0, "Monitor of softphone", 1.0),
+        SummaryDraft(3.0, Summary(reason=(SummaryItem("this is ridiculous", 0.5, 1),))),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES), "one_of_each() misses an event type"
     return events

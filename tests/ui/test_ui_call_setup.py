@@ -8,6 +8,7 @@ from support.window import close_and_wait, open_window, private_store
 from app.pipeline.call import CallSetup
 from app.privacy.redact import RedactStage
 from app.settings import Settings
+from app.summary.stage import SummaryStage
 from models.stt import Decoded
 from ui.call_controller import Services
 
@@ -33,6 +34,6 @@ def test_the_window_takes_out_the_personal_data_its_settings_name(qtbot, setting
     qtbot.waitUntil(lambda: window.controller.models is not None, timeout=10_000)
     assert asked == [("email",)]
     stages = window.controller.models.stages().stages
-    assert [type(s) for s in stages] == [RedactStage]
+    assert [type(s) for s in stages] == [RedactStage, SummaryStage]
     assert stages[0].kinds == frozenset({"email"})
     close_and_wait(qtbot, window)

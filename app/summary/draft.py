@@ -1,0 +1,395 @@
+"""Drafting the ticket note from the call's (already redacted) transcript, on the agent's PC.
+
+No instruction-tuned language model runs here (none ships without a model hub), so the note
+is extractive: every item is a condensed sentence that was said, linked to its line. Each
+sentence is read once — who said it, where in the call, and the words that mark a problem,
+a cause, an action, a result or a promise — and the note is assembled from those readings:
+
+* **reason** — the client's problem statements from the opening of the call (their words,
+  without greetings, venting and deadline context);
+* **cause** — the agent's statements of what was found ("your password expired…");
+* **steps** — what the agent did or told the client to do;
+* **outcome** — the last decisive line: the client confirming it works (resolved), it still
+  failing (unresolved), or the agent passing it to another team (escalated);
+* **follow-up** — the agent's promises of a later e-mail, call or check-in, and when.
+
+:class:`SummaryDrafter` keeps each line's reading, so drafting again after every new line
+(the live note) only reads the new line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.events import Outcome, Segment, Summary, SummaryItem
+from audio.sides import Side
+
+MAX_ITEMS = {"reason": 3, "cause": 2, "steps": 8, "follow_up": 3}
+OPENING_CLIENT_TURNS = 3  # the client's problem is told in their first turns
+MIN_WORDS = 3
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FILLER = _words(
+    r"^(?:(?:yes|yeah|yep|no|nope|okay|ok|oh|ah|um+|uh+|erm|hmm+|well|so|right|hi|hello|hey|"
+    r"great|perfect|excellent|lovely|brilliant|good|alright|all right|sure|thanks|thank you|"
+    r"finally|look|listen|honestly|basically|now|then|first|next|and|also|actually|anyway|"
+    r"just|please|cool|got it|i see|understood|wonderful|fine|"
+    r"i'm calling (?:because|about|since)|i'm ringing (?:because|about)|"
+    r"the thing is|the problem is that|the problem is|the issue is that|the issue is)"
+    r"\b[,.!:;]?\s*)+"
+)
+_CLAUSE_SPLIT = re.compile(r",\s+(?:and\s+|but\s+)?|;\s+|\s+but\s+")
+
+# -- what marks each kind of sentence -------------------------------------------------------
+_PROBLEM = _words(
+    r"\b(?:keeps?|kept|won't|wont|can't|cannot|couldn't|doesn't|don't|didn't|isn't|aren't|"
+    r"wasn't|haven't|hasn't|not (?:working|loading|printing|connecting|opening|showing|"
+    r"starting|turning|syncing|sending|coming)|stopped|broken|broke|errors?|fails?|failed|"
+    r"failing|crash\w*|freez\w*|frozen|stuck|slow|sluggish|locked|lost|missing|disappeared|"
+    r"dropp\w*|disconnect\w*|offline|problems?|issues?|trouble|unable|blank|black|no sound|"
+    r"nothing happens|keeps asking|expired|denied|gone|jammed|flicker\w*|dead|"
+    r"need(?:s)? (?:access|a new|to (?:install|get|reset|set up))|reset my)\b"
+)
+_REQUEST = _words(
+    r"\b(?:i need|i'd like|i want|can you|could you|i was wondering|how do i|is it possible)\b"
+)
+_VENTING = _words(
+    r"\b(?:always|ever|never|nothing (?:ever )?works|ridiculous|stupid|useless|joke|idiot|"
+    r"sick of|fed up|waiting all|been waiting|on hold|every time|this place|you people|"
+    r"unacceptable|incompetent|damn|hell|bloody|pathetic|seriously|unbelievable)\b"
+)
+_CONTEXT = _words(
+    r"\b(?:deadline|meeting|my boss|report (?:is )?due|presentation|in an hour|this afternoon|"
+    r"by noon|at noon|client call|waiting|on hold|long day|sorry)\b"
+)
+_CAUSE = _words(
+    r"\b(?:because|that's why|this is why|which is why|caused|the (?:problem|issue|cause|"
+    r"reason|fault) (?:is|was)|it turns out|turns out|i can see (?:that|your|the|it)|"
+    r"it looks like|looks like|it seems|seems|expired|out of date|outdated|old version|"
+    r"locked|is full|was full|ran out|corrupt\w*|misconfigured|wrong|not synced|disabled|"
+    r"no licen[cs]e|wasn't (?:added|set|assigned|given)|isn't (?:added|set|assigned)|"
+    r"was removed|got removed|loose|unplugged|switched off|turned off|blocked|quarantined|"
+    r"paused|stuck in|filled up|the culprit|that's the problem|there's the problem)\b"
+)
+_NO_CAUSE = _words(
+    r"\b(?:don't see|can't see|cannot see|nothing wrong|no problem with|not sure (?:what|why)|"
+    r"don't know (?:what|why)|no idea|everything looks (?:fine|normal|okay))\b"
+)
+_ACTION_VERBS = (
+    r"open|close|click|double-click|right-click|go|type|enter|restart|reboot|reset|sign|log|"
+    r"choose|select|press|hold|unplug|plug|turn|switch|install|uninstall|reinstall|run|update|"
+    r"check|clear|delete|remove|disconnect|reconnect|connect|forget|rejoin|join|tap|scan|"
+    r"approve|accept|allow|enable|disable|drag|save|wait|try|put|move|pull|push|download|copy|"
+    r"paste|empty|change|pick|find|look for|make sure|leave|set|add|start|quit|exit|shut|"
+    r"power|reseat|swap|hit|use|follow|scroll|search|lock|unlock|approve|confirm|re-enter|"
+    r"pair|unpair|mute|unmute|plug|reinsert|insert|eject|print|send|attach|refresh|reload"
+)
+_IMPERATIVE = _words(
+    r"^(?:(?:can|could|would) you (?:please )?|please |go ahead and |i need you to |"
+    r"i'd like you to |i want you to |you'll need to |you need to |you can |you should |"
+    r"try to |let's |we'll |we will |we're going to |we are going to |just )?"
+    rf"(?:{_ACTION_VERBS})\b"
+)
+_AGENT_ACTION = _words(
+    r"\b(?:i(?:'ll| will|'m going to| am going to|'ve| have|'m| am| just)|we(?:'ll| will|'ve|"
+    r" have)|let me|i've gone ahead and|i went ahead and)\s+(?:just |now |also |quickly |"
+    r"gone ahead and |go ahead and |going to |went ahead and )?"
+    r"(?:reset\w*|unlock\w*|send\w*|sent|push\w*|install\w*|restart\w*|reboot\w*|clear\w*|"
+    r"renew\w*|creat\w*|add\w*|grant\w*|gave|giv\w*|remov\w*|updat\w*|fix\w*|re-?enabl\w*|"
+    r"enabl\w*|assign\w*|map\w*|reconnect\w*|rebuil\w*|replac\w*|order\w*|ship\w*|book\w*|"
+    r"schedul\w*|chang\w*|extend\w*|increas\w*|restor\w*|remote\w*|connect\w*|sync\w*|"
+    r"refresh\w*|issu\w*|re-?regist\w*|register\w*|disabl\w*|turn\w*|switch\w*|set\w*|"
+    r"mov\w*|delet\w*|releas\w*|approv\w*|whitelist\w*|allow\w*|unblock\w*|reinstat\w*|"
+    r"repair\w*|roll\w*|downgrad\w*|upgrad\w*|deploy\w*|activat\w*|licens\w*|"
+    r"reactivat\w*|clean\w*|empt\w*|purg\w*|archiv\w*|free\w*|kill\w*|end\w*|stop\w*)\b"
+)
+_INVESTIGATING = _words(
+    r"^(?:let me (?:check|look|see|have a look|take a look|pull up|find|just check)|"
+    r"i'll (?:check|look|have a look|take a look)|i'm (?:checking|looking))\b"
+)
+_RESOLVED = _words(
+    r"\b(?:it works|it's working|it is working|working (?:now|again|fine|perfectly)|"
+    r"works (?:now|again|fine|perfectly)|that (?:did it|did the trick|worked|fixed it|"
+    r"sorted it|'s done it|has done it)|that's (?:fixed|sorted|done) it|it's fixed|"
+    r"(?:it )?says connected|connected now|i'm (?:in|back in|logged in|signed in)(?: now)?\b|"
+    r"i can (?:print|log in|sign in|get in|hear|send|connect|access|open|see|get to|use|"
+    r"type|join)\b[^.?!]*\b(?:again|now)\b|(?:messages|emails?|e-mails?) (?:are )?"
+    r"coming (?:in|through)|back to normal|all good now|problem solved|it's back|it printed|"
+    r"it's printing|(?:it )?loads? (?:now|fine)|it's (?:loading|syncing|connecting) (?:now|fine)|"
+    r"(?:it )?(?:started|booted|turned on|came on|came up) (?:fine|now|normally)?|"
+    r"you're all set|glad (?:it's|that's|to hear)|that's (?:resolved|fixed|sorted))\b"
+)
+_UNRESOLVED = _words(
+    r"\b(?:still (?:not|isn't|doesn't|won't|can't|the same|getting|says|shows|broken|failing|"
+    r"nothing|no|dropping|slow|stuck|offline|blank|black)|same (?:error|problem|thing|message|"
+    r"issue)|no luck|didn't (?:work|help|fix|change)|hasn't (?:fixed|helped|worked|changed)|"
+    r"not (?:fixed|resolved|working) yet|couldn't (?:fix|resolve|find)|can't fix|"
+    r"haven't (?:been able|fixed|found)|not able to fix|keep (?:looking|investigating|digging)|"
+    r"look into (?:it|this) (?:further|more)|try again (?:tomorrow|later)|"
+    r"(?:wait|waiting) (?:for|on) (?:the|a|your) (?:part|replacement|update|delivery|new)|"
+    r"on order|not solved|nothing changed|no change|it's not fixed|doesn't work)\b"
+)
+_ESCALATED = _words(
+    r"\b(?:escalat\w*|second[- ]line|second level|level two|tier two|third[- ]line|"
+    r"(?:pass|passing|passed|hand|handing|handed|send|sending|forward\w*|transfer\w*|"
+    r"refer\w*|assign\w*|rais\w*|log\w*|put|putting|open\w*)\b[^.?!]{0,40}?\b(?:to|with|for) "
+    r"(?:our|the|a|an|your)\b[^.?!]{0,30}?\b(?:team|line|engineer|technician|specialist|"
+    r"vendor|supplier|manufacturer|department|colleagues?|experts?|admins?|administrators?)|"
+    r"(?:network|server|security|infrastructure|desktop|field|hardware|application|apps|"
+    r"identity|vendor|on-site|onsite|telecom|facilities|database|exchange|e-mail|email) team "
+    r"(?:will|is going to|are going to|can|needs to|has to|to)|on-site technician|"
+    r"(?:technician|engineer) (?:will|is going to|to come)|open(?:ed|ing)? a case with)\b"
+)
+_CONDITIONAL = _words(r"^(?:if|in case|should|unless)\b|\b(?:if it|if this|if that|if you still)\b")
+_FOLLOW_UP = _words(
+    r"\b(?:i(?:'ll| will|'m going to| am going to)|we(?:'ll| will|'re going to)|"
+    r"someone (?:will|from)|they(?:'ll| will)|(?:he|she)(?:'ll| will)|you'll (?:get|receive|"
+    r"hear)|you will (?:get|receive|hear))\b[^.?!]*\b(?:e-?mails?|call you|ring you|phone you|"
+    r"call back|give you a (?:call|ring)|check (?:in|back|on you|with you)|follow(?:[- ]up)?|"
+    r"get back to you|let you know|update (?:you|the ticket|your ticket)|text you|"
+    r"message you|send you (?:a|an|the) (?:message|note|summary|link|e-?mail)|touch base|"
+    r"hear (?:from|back)|contact you|reach out)\b"
+)
+_NOT_FOLLOW_UP = _words(r"\b(?:if you need|feel free|any other|anything else)\b")
+_QUESTION = re.compile(r"\?\s*$")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One sentence of the call and what it says."""
+
+    segment_id: int
+    speaker: Side
+    t: float
+    text: str  # as said
+    condensed: str
+    problem: bool = False
+    request: bool = False
+    venting: bool = False
+    cause: bool = False
+    step: bool = False
+    investigating: bool = False
+    resolved: bool = False
+    unresolved: bool = False
+    escalated: bool = False
+    follow_up: bool = False
+
+
+def sentences(text: str, speaker: Side) -> list[str]:
+    """The sentences of a line; the agent's "cause, so action" is two (``"Your app is an
+    old version, so I'm sending you the new one"``: what was found, then a step)."""
+    parts = [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+    if speaker is not Side.AGENT:
+        return parts
+    split: list[str] = []
+    for part in parts:
+        found, so, action = part.partition(", so ")
+        if (
+            so
+            and _CAUSE.search(found)
+            and (_IMPERATIVE.search(condense(action)) or _AGENT_ACTION.search(action))
+        ):
+            split += [found.rstrip(",") + ".", action]
+        else:
+            split.append(part)
+    return split
+
+
+def condense(sentence: str) -> str:
+    """``"Okay, so now restart the VPN."`` → ``"Restart the VPN."``: the sentence without
+    greetings, fillers and discourse words in front, with a capital first letter."""
+    text = sentence.replace("’", "'").strip()
+    text = _FILLER.sub("", text).strip(" ,;:-")
+    if not text:
+        return ""
+    return text[0].upper() + text[1:]
+
+
+def read_sentence(segment: Segment, sentence: str) -> Reading:
+    text = sentence.replace("’", "'")
+    condensed = condense(text)
+    agent = segment.speaker is Side.AGENT
+    question = bool(_QUESTION.search(text))
+    lowered = condensed.lower()
+    investigating = agent and bool(_INVESTIGATING.search(lowered))
+    imperative = bool(_IMPERATIVE.search(lowered))
+    agent_action = bool(_AGENT_ACTION.search(lowered))
+    polite_request = lowered.startswith(("can you", "could you", "would you"))
+    step = (
+        agent
+        and not investigating
+        and (imperative or agent_action)
+        and (not question or polite_request)
+        and len(condensed.split()) >= 2
+    )
+    conditional = bool(_CONDITIONAL.search(lowered))
+    follow_up = (
+        agent
+        and not question
+        and bool(_FOLLOW_UP.search(text))
+        and not _NOT_FOLLOW_UP.search(text)
+        and not lowered.startswith("if")
+    )
+    escalated = agent and not conditional and not question and bool(_ESCALATED.search(text))
+    return Reading(
+        segment_id=segment.id,
+        speaker=segment.speaker,
+        t=segment.start,
+        text=text,
+        condensed=condensed,
+        problem=not agent and bool(_PROBLEM.search(text)),
+        request=not agent and bool(_REQUEST.search(text)),
+        venting=not agent and bool(_VENTING.search(text)),
+        cause=agent and not question and bool(_CAUSE.search(text)) and not _NO_CAUSE.search(text),
+        step=step and not follow_up and not escalated,
+        investigating=investigating,
+        resolved=not question and not conditional and bool(_RESOLVED.search(text)),
+        unresolved=not question and not conditional and bool(_UNRESOLVED.search(text)),
+        escalated=escalated,
+        follow_up=follow_up,
+    )
+
+
+def problem_statement(reading: Reading) -> str:
+    """The client's problem in their words: the clauses that state it, without the venting
+    and the context around it (``"My VPN keeps dropping, my email won't load, and I have a
+    deadline today"`` → ``"My VPN keeps dropping, my email won't load."``)."""
+    clauses = [c.strip(" ,.!?") for c in _CLAUSE_SPLIT.split(reading.condensed)]
+    kept = [
+        c
+        for c in clauses
+        if c
+        and (_PROBLEM.search(c) or _REQUEST.search(c))
+        and not _VENTING.search(c)
+        and not (_CONTEXT.search(c) and not _PROBLEM.search(c))
+    ]
+    if not kept:
+        return ""
+    text = ", ".join(kept)
+    end = "?" if reading.condensed.endswith("?") and len(kept) == len(clauses) else "."
+    return text[0].upper() + text[1:] + end
+
+
+class SummaryDrafter:
+    """Drafts the note again as lines arrive; each line is read only once (a revised line is
+    read again)."""
+
+    def __init__(self) -> None:
+        self._segments: dict[int, Segment] = {}
+        self._readings: dict[int, tuple[str, list[Reading]]] = {}
+
+    def add(self, segment: Segment, replaces: Iterable[int] = ()) -> None:
+        for gone in replaces:
+            self._segments.pop(gone, None)
+            self._readings.pop(gone, None)
+        self._segments[segment.id] = segment
+
+    def draft(self) -> Summary:
+        ordered = sorted(self._segments.values(), key=lambda s: (s.start, s.id))
+        readings: list[Reading] = []
+        for segment in ordered:
+            cached = self._readings.get(segment.id)
+            if cached is None or cached[0] != segment.text:
+                parts = sentences(segment.text, segment.speaker)
+                cached = (
+                    segment.text,
+                    [read_sentence(segment, s) for s in parts],
+                )
+                self._readings[segment.id] = cached
+            readings.extend(cached[1])
+        return assemble(readings)
+
+
+def draft_summary(segments: Sequence[Segment]) -> Summary:
+    """The note of a whole call (its segments, already redacted)."""
+    drafter = SummaryDrafter()
+    for segment in segments:
+        drafter.add(segment)
+    return drafter.draft()
+
+
+def assemble(readings: Sequence[Reading]) -> Summary:
+    """The note from the call's sentences, in call order."""
+    first_step = next((i for i, r in enumerate(readings) if r.step), len(readings))
+    client_turns: list[int] = []
+    reason: list[SummaryItem] = []
+    for index, reading in enumerate(readings):
+        if reading.speaker is not Side.CLIENT:
+            continue
+        if not client_turns or client_turns[-1] != reading.segment_id:
+            client_turns.append(reading.segment_id)
+        opening = len(client_turns) <= OPENING_CLIENT_TURNS and index < first_step
+        if not opening or not (reading.problem or reading.request):
+            continue
+        statement = problem_statement(reading)
+        if len(statement.split()) >= MIN_WORDS:
+            reason.append(SummaryItem(statement, reading.t, reading.segment_id))
+
+    cause = [
+        _item(r)
+        for r in readings
+        if r.cause and not r.step and not r.follow_up and len(r.condensed.split()) >= MIN_WORDS
+    ]
+    steps = [_item(r) for r in readings if r.step]
+    follow_up = [_item(r) for r in readings if r.follow_up]
+    working_from = min(first_step, _after_opening(readings))
+    return Summary(
+        reason=tuple(_distinct(reason)[: MAX_ITEMS["reason"]]),
+        cause=tuple(_distinct(cause)[: MAX_ITEMS["cause"]]),
+        steps=tuple(_distinct(steps)[: MAX_ITEMS["steps"]]),
+        outcome=outcome(readings[working_from:]),
+        follow_up=tuple(_distinct(follow_up)[-MAX_ITEMS["follow_up"] :]),
+    )
+
+
+def outcome(readings: Sequence[Reading]) -> Outcome:
+    """How the call ended: the last decisive line. Once the agent has passed the problem
+    on, it stays escalated unless the client then says it works."""
+    status, shown_by = "unknown", None
+    for reading in readings:
+        if reading.escalated:
+            status, shown_by = "escalated", reading
+        elif reading.unresolved and not (reading.resolved and reading.speaker is Side.CLIENT):
+            if status != "escalated":
+                status, shown_by = "unresolved", reading
+        elif reading.resolved and (status != "escalated" or reading.speaker is Side.CLIENT):
+            if status == "resolved" and reading.speaker is Side.AGENT and shown_by is not None:
+                continue  # the client's own confirmation shows it best
+            status, shown_by = "resolved", reading
+    if shown_by is None:
+        return Outcome()
+    line = " ".join(r.condensed for r in readings if r.segment_id == shown_by.segment_id)
+    return Outcome(status, line.strip() or shown_by.text, shown_by.segment_id, shown_by.t)
+
+
+def _after_opening(readings: Sequence[Reading]) -> int:
+    """Where the client's opening turns end: what they tried before the call is no outcome."""
+    seen: list[int] = []
+    for index, reading in enumerate(readings):
+        if reading.speaker is Side.CLIENT and reading.segment_id not in seen:
+            seen.append(reading.segment_id)
+            if len(seen) > 2:
+                return index
+    return len(readings)
+
+
+def _item(reading: Reading) -> SummaryItem:
+    return SummaryItem(reading.condensed or reading.text, reading.t, reading.segment_id)
+
+
+def _distinct(items: list[SummaryItem]) -> list[SummaryItem]:
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        key = re.sub(r"[^a-z0-9 ]", "", item.text.lower())
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept

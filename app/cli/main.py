@@ -490,6 +490,29 @@ def cmd_coach_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary_eval(args: argparse.Namespace) -> int:
+    from app.tooling.summary_eval import format_summary, note_text, run_calls, summarise
+
+    engine = _engine(args) if args.mode != "text" else None
+    sentiment = _sentiment(args)
+    playbook = _playbook(args)
+    mode = f"realtime, pace {args.pace:g}" if args.mode == "realtime" else args.mode
+    print(f"running the annotated calls ({mode}) …", file=sys.stderr)
+    scores = run_calls(
+        args.mode, engine, sentiment, playbook, cache_dir() / "summary_calls", pace=args.pace,
+        names=args.call, log=lambda line: print(line, file=sys.stderr),
+    )  # fmt: skip
+    for scored in scores:
+        if scored.call.name in (args.show or ()):
+            print(f"== {scored.call.name}\n{note_text(scored.summary)}\n")
+            print(f"-- what the agent would write:\n{scored.call.agent_note}\n")
+    summary = summarise(scores)
+    print(format_summary(summary, mode))
+    if args.json:
+        _write_json(args.json, json.dumps(summary, indent=2), f"{len(scores)} calls")
+    return 0
+
+
 def cmd_playbook(args: argparse.Namespace) -> int:
     from app.coaching.playbook import PlaybookError, default_playbook_path, load_playbook
 
@@ -622,6 +645,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
     _add_model_options(p)
     p.set_defaults(func=cmd_coach_eval)
+
+    p = sub.add_parser(
+        "summary-eval", help="measure the drafted ticket note on the annotated IT-support calls"
+    )
+    p.add_argument(
+        "--mode",
+        choices=("text", "offline", "realtime"),
+        default="offline",
+        help="the scripts as text, or spoken and transcribed (offline or the live path)",
+    )
+    p.add_argument("--pace", type=float, default=1.0, help="replay speed with --mode realtime")
+    p.add_argument("--call", action="append", help="only this call (repeatable)")
+    p.add_argument("--show", action="append", help="print this call's note in full (repeatable)")
+    p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_summary_eval)
 
     p = sub.add_parser("playbook", help="show, locate or validate the coaching playbook")
     p.add_argument("--check", metavar="FILE", help="validate FILE merged over the default")

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from app.events import Outcome, Segment, Summary, SummaryItem
 from audio.sides import Side
 
-MAX_ITEMS = {"reason": 3, "cause": 2, "steps": 8, "follow_up": 3}
+MAX_ITEMS = {"reason": 3, "cause": 3, "steps": 8, "follow_up": 3}
 OPENING_CLIENT_TURNS = 3  # the client's problem is told in their first turns
 MIN_WORDS = 3
+MAX_REASON_SENTENCES = 2  # of one client turn
+SHORT_LINE_WORDS = 4  # an outcome line this short is shown with the sentence before it
 
 
 def _words(pattern: str) -> re.Pattern[str]:
@@ -48,13 +50,21 @@ _FILLER = _words(
 _CLAUSE_SPLIT = re.compile(r",\s+(?:and\s+|but\s+)?|;\s+|\s+but\s+")
 
 # -- what marks each kind of sentence -------------------------------------------------------
+_FAILING_VERBS = (
+    r"work|load|open|print|connect|sign|log|start|turn|send|receive|hear|see|get|access|find|"
+    r"sync|charge|boot|show|play|save|install|update|join|reach|scan|type|display|come|go|let"
+)
 _PROBLEM = _words(
-    r"\b(?:keeps?|kept|won't|wont|can't|cannot|couldn't|doesn't|don't|didn't|isn't|aren't|"
-    r"wasn't|haven't|hasn't|not (?:working|loading|printing|connecting|opening|showing|"
-    r"starting|turning|syncing|sending|coming)|stopped|broken|broke|errors?|fails?|failed|"
-    r"failing|crash\w*|freez\w*|frozen|stuck|slow|sluggish|locked|lost|missing|disappeared|"
-    r"dropp\w*|disconnect\w*|offline|problems?|issues?|trouble|unable|blank|black|no sound|"
-    r"nothing happens|keeps asking|expired|denied|gone|jammed|flicker\w*|dead|"
+    r"\b(?:keeps? \w+ing|kept \w+ing|"
+    rf"(?:won't|wont|can't|cannot|couldn't|doesn't|don't|didn't|isn't|aren't|wasn't|will not|"
+    rf"does not|is not|not) (?:\w+ )?(?:{_FAILING_VERBS})\w*|"
+    r"(?:haven't|hasn't|have not|has not) (?:\w+ )?(?:had|got|received|seen|been able)|"
+    r"sitting in|stuck in|"
+    r"stopped|broken|broke|errors?|fails?|failed|failing|crash\w*|freez\w*|frozen|stuck|slow|"
+    r"sluggish|locked|missing|disappeared|dropp\w*|disconnect\w*|offline|down|unavailable|"
+    r"problems?|issues?|trouble|unable|blank|black screen|blue screen|no (?:signal|sound|"
+    r"internet|connection|picture|power|audio)|nothing happens|keeps asking|expired|denied|"
+    r"jammed|flicker\w*|dead|bounc\w*|comes? (?:straight )?back|full|none of|"
     r"need(?:s)? (?:access|a new|to (?:install|get|reset|set up))|reset my)\b"
 )
 _REQUEST = _words(
@@ -66,21 +76,37 @@ _VENTING = _words(
     r"unacceptable|incompetent|damn|hell|bloody|pathetic|seriously|unbelievable)\b"
 )
 _CONTEXT = _words(
-    r"\b(?:deadline|meeting|my boss|report (?:is )?due|presentation|in an hour|this afternoon|"
-    r"by noon|at noon|client call|waiting|on hold|long day|sorry)\b"
+    r"\b(?:deadline|(?:have|got) a meeting|meeting (?:in|at|soon)|my boss|report (?:is )?due|"
+    r"presentation (?:in|at|today|tomorrow|on)|in an hour|by noon|at noon|by (?:five|four|three|"
+    r"the end)|client call|waiting|on hold|long day|sorry|not urgent)\b"
 )
+_GREETING = _words(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|morning|afternoon)\b")
+_NOT_A_LEAD = _words(r"^(?:let me|hang on|one moment|hold on|okay|ok|right|so|yes|yeah|no)\b")
 _CAUSE = _words(
     r"\b(?:because|that's why|this is why|which is why|caused|the (?:problem|issue|cause|"
-    r"reason|fault) (?:is|was)|it turns out|turns out|i can see (?:that|your|the|it)|"
+    r"reason|fault) (?:is|was)|it turns out|turns out|i can see (?:that|your|the) \w+ \w+|"
     r"it looks like|looks like|it seems|seems|expired|out of date|outdated|old version|"
     r"locked|is full|was full|ran out|corrupt\w*|misconfigured|wrong|not synced|disabled|"
     r"no licen[cs]e|wasn't (?:added|set|assigned|given)|isn't (?:added|set|assigned)|"
     r"was removed|got removed|loose|unplugged|switched off|turned off|blocked|quarantined|"
     r"paused|stuck in|filled up|the culprit|that's the problem|there's the problem)\b"
 )
+_ANNOUNCES_CAUSE = _words(
+    r"^(?:that's|that is|this is|there's|here's) (?:why|the (?:problem|issue|cause|reason|"
+    r"culprit))\b[^,]{0,20}[.!]?$|^i (?:can )?see (?:the|what the) (?:problem|issue)\b[^,]{0,20}"
+    r"[.!]?$|^(?:found it|got it|there we go)[.!]?$|^that (?:explains|would do) it[.!]?$"
+)
+_DIAGNOSIS = _words(
+    r"^(?:your|the|it's|it is|there's|there is|you're still|you are still|this is|that's|"
+    r"one of|someone|somebody|it was|they|it has|it's been)\b[^?]*\b(?:still|old|expired|"
+    r"full|limit|wrong|off|offline|disabled|missing|out of date|outdated|saved|switched|"
+    r"set to|failed|down|broken|locked|blocked|only|isn't|wasn't|didn't|doesn't|hasn't|"
+    r"aren't|not)\b"
+)
 _NO_CAUSE = _words(
     r"\b(?:don't see|can't see|cannot see|nothing wrong|no problem with|not sure (?:what|why)|"
-    r"don't know (?:what|why)|no idea|everything looks (?:fine|normal|okay))\b"
+    r"don't know (?:what|why)|no idea|looks? (?:fine|normal|okay|good)|don't point|"
+    r"not yet|can't promise)\b"
 )
 _ACTION_VERBS = (
     r"open|close|click|double-click|right-click|go|type|enter|restart|reboot|reset|sign|log|"
@@ -118,13 +144,16 @@ _RESOLVED = _words(
     r"\b(?:it works|it's working|it is working|working (?:now|again|fine|perfectly)|"
     r"works (?:now|again|fine|perfectly)|that (?:did it|did the trick|worked|fixed it|"
     r"sorted it|'s done it|has done it)|that's (?:fixed|sorted|done) it|it's fixed|"
-    r"(?:it )?says connected|connected now|i'm (?:in|back in|logged in|signed in)(?: now)?\b|"
+    r"(?:it )?says connected|connected now|i'm (?:in|back in|logged in|signed in)(?: now)?[.!]|"
     r"i can (?:print|log in|sign in|get in|hear|send|connect|access|open|see|get to|use|"
     r"type|join)\b[^.?!]*\b(?:again|now)\b|(?:messages|emails?|e-mails?) (?:are )?"
     r"coming (?:in|through)|back to normal|all good now|problem solved|it's back|it printed|"
     r"it's printing|(?:it )?loads? (?:now|fine)|it's (?:loading|syncing|connecting) (?:now|fine)|"
     r"(?:it )?(?:started|booted|turned on|came on|came up) (?:fine|now|normally)?|"
-    r"you're all set|glad (?:it's|that's|to hear)|that's (?:resolved|fixed|sorted))\b"
+    r"you're all set|glad (?:it's|that's|to hear)|that's (?:resolved|fixed|sorted)|"
+    r"(?:both|all|everything|they|it|screens?|monitors?) (?:is |are |'s )?working"
+    r"(?: now| again)?\b|it went(?: through)?[.!]|(?:has|have) gone (?:through|to)|"
+    r"went through|didn't come back|up and running|that's better|(?:it|that) helped)\b"
 )
 _UNRESOLVED = _words(
     r"\b(?:still (?:not|isn't|doesn't|won't|can't|the same|getting|says|shows|broken|failing|"
@@ -134,7 +163,11 @@ _UNRESOLVED = _words(
     r"haven't (?:been able|fixed|found)|not able to fix|keep (?:looking|investigating|digging)|"
     r"look into (?:it|this) (?:further|more)|try again (?:tomorrow|later)|"
     r"(?:wait|waiting) (?:for|on) (?:the|a|your) (?:part|replacement|update|delivery|new)|"
-    r"on order|not solved|nothing changed|no change|it's not fixed|doesn't work)\b"
+    r"on order|not solved|nothing changed|no change|it's not fixed|doesn't work|"
+    r"try again (?:after|in|this|once|when)|nothing more (?:we|i) can do|not (?:sorted|fixed) "
+    r"today|still (?:down|there|happening|does it|failing)|can't find the (?:cause|problem)|"
+    r"(?:dropped|failed|crashed|froze|happened|stopped) again|until (?:then|it arrives)|"
+    r"(?:will|should) arrive|i'm afraid so)\b"
 )
 _ESCALATED = _words(
     r"\b(?:escalat\w*|second[- ]line|second level|level two|tier two|third[- ]line|"
@@ -150,7 +183,7 @@ _ESCALATED = _words(
 _CONDITIONAL = _words(r"^(?:if|in case|should|unless)\b|\b(?:if it|if this|if that|if you still)\b")
 _FOLLOW_UP = _words(
     r"\b(?:i(?:'ll| will|'m going to| am going to)|we(?:'ll| will|'re going to)|"
-    r"someone (?:will|from)|they(?:'ll| will)|(?:he|she)(?:'ll| will)|you'll (?:get|receive|"
+    r"someone (?:will|from)|they(?:'ll| will)|you'll (?:get|receive|"
     r"hear)|you will (?:get|receive|hear))\b[^.?!]*\b(?:e-?mails?|call you|ring you|phone you|"
     r"call back|give you a (?:call|ring)|check (?:in|back|on you|with you)|follow(?:[- ]up)?|"
     r"get back to you|let you know|update (?:you|the ticket|your ticket)|text you|"
@@ -219,7 +252,9 @@ def read_sentence(segment: Segment, sentence: str) -> Reading:
     question = bool(_QUESTION.search(text))
     lowered = condensed.lower()
     investigating = agent and bool(_INVESTIGATING.search(lowered))
-    imperative = bool(_IMPERATIVE.search(lowered))
+    # "On the laptop, press…", "Before anything else, open…": the action after the comma
+    after_clause = lowered.partition(", ")[2]
+    imperative = bool(_IMPERATIVE.search(lowered) or _IMPERATIVE.search(after_clause))
     agent_action = bool(_AGENT_ACTION.search(lowered))
     polite_request = lowered.startswith(("can you", "could you", "would you"))
     step = (
@@ -227,7 +262,7 @@ def read_sentence(segment: Segment, sentence: str) -> Reading:
         and not investigating
         and (imperative or agent_action)
         and (not question or polite_request)
-        and len(condensed.split()) >= 2
+        and len(condensed.split()) >= MIN_WORDS
     )
     conditional = bool(_CONDITIONAL.search(lowered))
     follow_up = (
@@ -247,7 +282,10 @@ def read_sentence(segment: Segment, sentence: str) -> Reading:
         problem=not agent and bool(_PROBLEM.search(text)),
         request=not agent and bool(_REQUEST.search(text)),
         venting=not agent and bool(_VENTING.search(text)),
-        cause=agent and not question and bool(_CAUSE.search(text)) and not _NO_CAUSE.search(text),
+        cause=agent
+        and not question
+        and bool(_CAUSE.search(text) or _DIAGNOSIS.search(condensed))
+        and not _NO_CAUSE.search(text),
         step=step and not follow_up and not escalated,
         investigating=investigating,
         resolved=not question and not conditional and bool(_RESOLVED.search(text)),
@@ -265,12 +303,9 @@ def problem_statement(reading: Reading) -> str:
     kept = [
         c
         for c in clauses
-        if c
-        and (_PROBLEM.search(c) or _REQUEST.search(c))
-        and not _VENTING.search(c)
-        and not (_CONTEXT.search(c) and not _PROBLEM.search(c))
+        if c and not _VENTING.search(c) and not (_CONTEXT.search(c) and not _PROBLEM.search(c))
     ]
-    if not kept:
+    if not any(_PROBLEM.search(c) or _REQUEST.search(c) for c in kept):
         return ""
     text = ", ".join(kept)
     end = "?" if reading.condensed.endswith("?") and len(kept) == len(clauses) else "."
@@ -319,24 +354,36 @@ def assemble(readings: Sequence[Reading]) -> Summary:
     """The note from the call's sentences, in call order."""
     first_step = next((i for i, r in enumerate(readings) if r.step), len(readings))
     client_turns: list[int] = []
-    reason: list[SummaryItem] = []
+    statements: dict[int, list[Reading]] = {}  # client turn → its problem statements
     for index, reading in enumerate(readings):
         if reading.speaker is not Side.CLIENT:
             continue
         if not client_turns or client_turns[-1] != reading.segment_id:
             client_turns.append(reading.segment_id)
         opening = len(client_turns) <= OPENING_CLIENT_TURNS and index < first_step
-        if not opening or not (reading.problem or reading.request):
-            continue
-        statement = problem_statement(reading)
-        if len(statement.split()) >= MIN_WORDS:
-            reason.append(SummaryItem(statement, reading.t, reading.segment_id))
+        if opening and (reading.problem or reading.request) and not _GREETING.search(reading.text):
+            statements.setdefault(reading.segment_id, []).append(reading)
+    reason = []
+    for turn_id, said in statements.items():
+        turn = [r for r in readings if r.segment_id == turn_id]
+        position = turn.index(said[0])
+        lead = turn[position - 1] if position else None  # "The VPN. It says connected, but…"
+        if (
+            lead is not None
+            and 0 < len(lead.condensed.split()) <= 3
+            and not lead.venting
+            and not _GREETING.search(lead.text)
+            and not _NOT_A_LEAD.search(lead.text)
+        ):
+            said = [lead, *said]
+        text = " ".join(
+            problem_statement(s) if s is not lead else s.condensed
+            for s in said[: MAX_REASON_SENTENCES + (lead is not None)]
+        ).strip()
+        if len(text.split()) >= MIN_WORDS:
+            reason.append(SummaryItem(text, said[0].t, said[0].segment_id))
 
-    cause = [
-        _item(r)
-        for r in readings
-        if r.cause and not r.step and not r.follow_up and len(r.condensed.split()) >= MIN_WORDS
-    ]
+    cause = [_item(r) for r in _causes(readings)]
     steps = [_item(r) for r in readings if r.step]
     follow_up = [_item(r) for r in readings if r.follow_up]
     working_from = min(first_step, _after_opening(readings))
@@ -349,12 +396,34 @@ def assemble(readings: Sequence[Reading]) -> Summary:
     )
 
 
+def _causes(readings: Sequence[Reading]) -> list[Reading]:
+    """What the agent found: statements of a cause, and the sentence an announcement
+    ("That's why." / "I see the problem.") points at in the same turn — the next one, or
+    the one before for an announcement that ends the turn."""
+    found: list[Reading] = []
+    for reading in readings:
+        if reading.speaker is not Side.AGENT or reading.step or reading.follow_up:
+            continue
+        if _ANNOUNCES_CAUSE.search(reading.condensed):
+            turn = [r for r in readings if r.segment_id == reading.segment_id]
+            position = turn.index(reading)
+            after = [r for r in turn[position + 1 :] if not r.step and not r.follow_up]
+            before = [r for r in turn[:position] if not r.step]
+            pointed = after[:1] or before[-1:]
+            found.extend(r for r in pointed if r not in found)
+        elif reading.cause and len(reading.condensed.split()) >= MIN_WORDS and reading not in found:
+            found.append(reading)
+    return sorted(found, key=readings.index)
+
+
 def outcome(readings: Sequence[Reading]) -> Outcome:
     """How the call ended: the last decisive line. Once the agent has passed the problem
     on, it stays escalated unless the client then says it works."""
     status, shown_by = "unknown", None
     for reading in readings:
         if reading.escalated:
+            if status == "escalated" and reading.follow_up:
+                continue  # a promise to report back names the team again; no new outcome
             status, shown_by = "escalated", reading
         elif reading.unresolved and not (reading.resolved and reading.speaker is Side.CLIENT):
             if status != "escalated":
@@ -365,8 +434,12 @@ def outcome(readings: Sequence[Reading]) -> Outcome:
             status, shown_by = "resolved", reading
     if shown_by is None:
         return Outcome()
-    line = " ".join(r.condensed for r in readings if r.segment_id == shown_by.segment_id)
-    return Outcome(status, line.strip() or shown_by.text, shown_by.segment_id, shown_by.t)
+    text = shown_by.condensed or shown_by.text
+    turn = [r for r in readings if r.segment_id == shown_by.segment_id]
+    position = turn.index(shown_by)
+    if len(text.split()) <= SHORT_LINE_WORDS and position > 0:
+        text = f"{turn[position - 1].condensed} {text}".strip()
+    return Outcome(status, text, shown_by.segment_id, shown_by.t)
 
 
 def _after_opening(readings: Sequence[Reading]) -> int:

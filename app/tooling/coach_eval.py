@@ -87,12 +87,18 @@ def _renderer() -> Any:
 
 def render(scenario: Scenario, cache: Path) -> tuple[Path, list[dict[str, Any]]]:
     """The scenario's audio and turn timeline (rendered once per script content)."""
+    return render_script(scenario.script, cache)
+
+
+def render_script(script: Path, cache: Path) -> tuple[Path, list[dict[str, Any]]]:
+    """A call script as stereo speech (left agent, right client) and its turn timeline,
+    rendered with espeak-ng once per script content into ``cache``."""
     cache.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(scenario.script.read_bytes()).hexdigest()[:12]
-    flac = cache / f"{scenario.name}-{digest}.flac"
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()[:12]
+    flac = cache / f"{script.stem}-{digest}.flac"
     timeline_path = flac.with_suffix(".json")
     if not (flac.exists() and timeline_path.exists()):
-        _renderer().render_call(scenario.script, flac)
+        _renderer().render_call(script, flac)
     return flac, json.loads(timeline_path.read_text(encoding="utf-8"))
 
 

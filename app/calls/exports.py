@@ -30,6 +30,15 @@ Its placeholders:
     ``ticket #4521``, or ``the ticket`` without one
 ``${sender_name}``, ``${sender_address}``, ``${team}``, ``${agent}``
     the agent writing the e-mail, their address, their team, and the agent stored with the call
+``${issue}``
+    what the call's note says the problem was about: ``the VPN and e-mail problem``, or
+    ``the issue`` when it names nothing Calmline knows
+``${what_we_did}``
+    the steps of the call as a short list ("What we did on the call:" and up to five lines),
+    or nothing without steps
+``${status_line}``
+    by the call's outcome: resolved or unknown asks whether it works now and offers to close
+    the ticket; not resolved and escalated say it is still being worked on
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ from pathlib import Path
 
 from app.calls.notes import KeyMoment, TicketParts, one_line, render_ticket, ticket_label
 from app.calls.records import CallRecord, CueRecord, FlagRecord, IncidentRecord, MoodPoint
-from app.events import clock
+from app.events import Summary, clock
+from app.summary.topics import issue_phrase
 
 # Cues about the client that make a key moment (the agent's own cues — pace, jargon — don't).
 CLIENT_CUE_KINDS = (
@@ -155,6 +165,7 @@ def ticket_parts(record: CallRecord, include_transcript: bool = False) -> Ticket
         client=info.client_name,
         ticket_id=info.ticket_id,
         transcript=transcript_lines(record) if include_transcript else None,
+        summary=record.summary,
     )
 
 
@@ -224,6 +235,9 @@ def follow_up_email(
         "sender_address": sender_address.strip(),
         "team": one_line(team),
         "agent": one_line(info.agent),
+        "issue": issue_phrase(record.summary),
+        "what_we_did": _what_we_did(record.summary),
+        "status_line": _status_line(record.summary, ticket_id),
     }
     try:
         filled = string.Template(text).substitute(values)
@@ -284,6 +298,33 @@ def day_reference(when: datetime, now: datetime) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+EMAIL_STEPS = 5
+
+
+def _what_we_did(summary: Summary | None) -> str:
+    """The steps of the call as a short list for the e-mail (empty without steps)."""
+    if summary is None or not summary.steps:
+        return ""
+    steps = [f"- {one_line(step.text)}" for step in summary.steps[:EMAIL_STEPS]]
+    return "\n".join(["What we did on the call:", *steps]) + "\n\n"
+
+
+def _status_line(summary: Summary | None, ticket_id: str) -> str:
+    the_ticket = f"ticket {ticket_label(ticket_id)}" if ticket_id else "the ticket"
+    status = summary.outcome.status if summary is not None else "unknown"
+    if status == "escalated":
+        return (
+            "I've passed it on to the team that can fix it, and I'll keep you informed as "
+            "they work on it."
+        )
+    if status == "unresolved":
+        return "It isn't fixed yet: I'm still working on it and I'll keep you informed."
+    return (
+        "Please let me know if it's working properly now. If everything looks good, I'll go "
+        f"ahead and close {the_ticket}."
+    )
 
 
 def _first_name(name: str) -> str:

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.events import CHECKLIST, CHECKLIST_LABELS, clock
+from app.events import (
+    CHECKLIST,
+    CHECKLIST_LABELS,
+    OUTCOME_WORDS,
+    SUMMARY_TITLES,
+    Summary,
+    SummaryItem,
+    clock,
+)
 
 
 def notes_path(notes_dir: Path, started: datetime) -> Path:
@@ -95,6 +103,7 @@ class TicketParts:
     client: str = ""
     ticket_id: str = ""
     transcript: Sequence[str] | None = None  # "[MM:SS] Agent: …" lines; None leaves it out
+    summary: Summary | None = None  # the drafted note as the agent kept it
 
 
 def render_ticket(parts: TicketParts, markdown: bool = True) -> str:
@@ -121,6 +130,8 @@ def render_ticket(parts: TicketParts, markdown: bool = True) -> str:
         return f"_{text}_" if markdown else text
 
     lines = [*_heading("Ticket update", 1, markdown), "", "; ".join(summary) + "."]
+    if parts.summary is not None and not parts.summary.empty:
+        lines += _note_sections(parts.summary, parts.moments, quote, markdown)
     lines += ["", *_heading("Notes", 2, markdown), ""]
     notes = parts.notes.strip()
     lines.append((_hard_breaks(notes) if markdown else notes) or placeholder("No notes taken."))
@@ -154,13 +165,51 @@ def ticket_update_markdown(
     moments: Sequence[KeyMoment],
     checklist: Mapping[str, bool],
     mood_summary: str | None = None,
+    summary: Summary | None = None,
 ) -> str:
     """The ticket update of the call in progress (the notes pane), before it is stored;
     a stored call's is :func:`app.calls.exports.ticket_markdown`. Both go through
     :func:`render_ticket`.
     """
-    parts = TicketParts(started, duration_s, notes, moments, checklist, mood_summary)
+    parts = TicketParts(
+        started, duration_s, notes, moments, checklist, mood_summary, summary=summary
+    )
     return render_ticket(parts)
+
+
+def _note_sections(
+    summary: Summary,
+    moments: Sequence[KeyMoment],
+    quote: Callable[[str], str],
+    markdown: bool,
+) -> list[str]:
+    """Reason, what was found, steps, outcome and follow-up — what the ticket leads with —
+    plus the abuse documented on the call; each line with the call time it was said."""
+
+    def items(chosen: Sequence[SummaryItem], empty: str) -> list[str]:
+        lines = [f"- [{clock(i.t)}] {quote(one_line(i.text))}" for i in chosen]
+        return lines or [f"_{empty}_" if markdown else empty]
+
+    outcome = summary.outcome
+    outcome_line = OUTCOME_WORDS[outcome.status]
+    if outcome.text:
+        said = f" [{clock(outcome.t)}]" if outcome.t is not None else ""
+        outcome_line += f" —{said} “{quote(one_line(outcome.text))}”"
+    lines: list[str] = []
+    for name, chosen, empty in (
+        ("reason", summary.reason, "Not stated."),
+        ("cause", summary.cause, "No cause stated."),
+        ("steps", summary.steps, "None."),
+    ):
+        lines += ["", *_heading(SUMMARY_TITLES[name], 2, markdown), "", *items(chosen, empty)]
+    lines += ["", *_heading(SUMMARY_TITLES["outcome"], 2, markdown), "", outcome_line]
+    lines += ["", *_heading(SUMMARY_TITLES["follow_up"], 2, markdown), ""]
+    lines += items(summary.follow_up, "None promised.")
+    incidents = [m for m in moments if m.kind == "incident"]
+    if incidents:
+        lines += ["", *_heading("Incident (abusive language documented)", 2, markdown), ""]
+        lines += [f"- {m.line(quote)}" for m in incidents]
+    return lines
 
 
 _LEADING_TIME = re.compile(r"^\[\d+:\d\d\]\s*")

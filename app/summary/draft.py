@@ -80,6 +80,7 @@ _CONTEXT = _words(
     r"presentation (?:in|at|today|tomorrow|on)|in an hour|by noon|at noon|by (?:five|four|three|"
     r"the end)|client call|waiting|on hold|long day|sorry|not urgent)\b"
 )
+_GREETING_NAME = _words(r"^(?:hi|hello|hey|morning)(?: there)?(?: [A-Z][a-z]+)?,\s+")
 _GREETING = _words(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|morning|afternoon)\b")
 _NOT_A_LEAD = _words(r"^(?:let me|hang on|one moment|hold on|okay|ok|right|so|yes|yeah|no)\b")
 _CAUSE = _words(
@@ -144,7 +145,8 @@ _RESOLVED = _words(
     r"\b(?:it works|it's working|it is working|working (?:now|again|fine|perfectly)|"
     r"works (?:now|again|fine|perfectly)|that (?:did it|did the trick|worked|fixed it|"
     r"sorted it|'s done it|has done it)|that's (?:fixed|sorted|done) it|it's fixed|"
-    r"(?:it )?says connected|connected now|i'm (?:in|back in|logged in|signed in)(?: now)?[.!]|"
+    r"(?:it )?says connected|connected now|"
+    r"i'm (?:in|back in|logged in|signed in)(?: now)?(?=[.!,]|$)|"
     r"i can (?:print|log in|sign in|get in|hear|send|connect|access|open|see|get to|use|"
     r"type|join)\b[^.?!]*\b(?:again|now)\b|(?:messages|emails?|e-mails?) (?:are )?"
     r"coming (?:in|through)|back to normal|all good now|problem solved|it's back|it printed|"
@@ -178,7 +180,9 @@ _ESCALATED = _words(
     r"(?:network|server|security|infrastructure|desktop|field|hardware|application|apps|"
     r"identity|vendor|on-site|onsite|telecom|facilities|database|exchange|e-mail|email) team "
     r"(?:will|is going to|are going to|can|needs to|has to|to)|on-site technician|"
-    r"(?:technician|engineer) (?:will|is going to|to come)|open(?:ed|ing)? a case with)\b"
+    r"(?:technician|engineer) (?:will|is going to|to come)|open(?:ed|ing)? a case with|"
+    r"(?:pass|passing|passed|hand|handing|handed|escalat\w*|forward\w*|transfer\w*)\b"
+    r"[^.?!]{0,40}?\bteam)\b"
 )
 _CONDITIONAL = _words(r"^(?:if|in case|should|unless)\b|\b(?:if it|if this|if that|if you still)\b")
 _FOLLOW_UP = _words(
@@ -199,6 +203,7 @@ class Reading:
     """One sentence of the call and what it says."""
 
     segment_id: int
+    turn: int  # one speaker's lines until the other speaks (a pause splits lines, not turns)
     speaker: Side
     t: float
     text: str  # as said
@@ -239,13 +244,14 @@ def condense(sentence: str) -> str:
     """``"Okay, so now restart the VPN."`` → ``"Restart the VPN."``: the sentence without
     greetings, fillers and discourse words in front, with a capital first letter."""
     text = sentence.replace("’", "'").strip()
+    text = _GREETING_NAME.sub("", text)
     text = _FILLER.sub("", text).strip(" ,;:-")
     if not text:
         return ""
     return text[0].upper() + text[1:]
 
 
-def read_sentence(segment: Segment, sentence: str) -> Reading:
+def read_sentence(segment: Segment, sentence: str, turn: int = 0) -> Reading:
     text = sentence.replace("’", "'")
     condensed = condense(text)
     agent = segment.speaker is Side.AGENT
@@ -275,6 +281,7 @@ def read_sentence(segment: Segment, sentence: str) -> Reading:
     escalated = agent and not conditional and not question and bool(_ESCALATED.search(text))
     return Reading(
         segment_id=segment.id,
+        turn=turn,
         speaker=segment.speaker,
         t=segment.start,
         text=text,
@@ -318,7 +325,7 @@ class SummaryDrafter:
 
     def __init__(self) -> None:
         self._segments: dict[int, Segment] = {}
-        self._readings: dict[int, tuple[str, list[Reading]]] = {}
+        self._readings: dict[int, tuple[tuple[str, int], list[Reading]]] = {}
 
     def add(self, segment: Segment, replaces: Iterable[int] = ()) -> None:
         for gone in replaces:
@@ -329,14 +336,14 @@ class SummaryDrafter:
     def draft(self) -> Summary:
         ordered = sorted(self._segments.values(), key=lambda s: (s.start, s.id))
         readings: list[Reading] = []
+        turn, speaker = 0, None
         for segment in ordered:
+            if segment.speaker is not speaker:
+                turn, speaker = turn + 1, segment.speaker
             cached = self._readings.get(segment.id)
-            if cached is None or cached[0] != segment.text:
+            if cached is None or cached[0] != (segment.text, turn):
                 parts = sentences(segment.text, segment.speaker)
-                cached = (
-                    segment.text,
-                    [read_sentence(segment, s) for s in parts],
-                )
+                cached = ((segment.text, turn), [read_sentence(segment, s, turn) for s in parts])
                 self._readings[segment.id] = cached
             readings.extend(cached[1])
         return assemble(readings)
@@ -358,14 +365,15 @@ def assemble(readings: Sequence[Reading]) -> Summary:
     for index, reading in enumerate(readings):
         if reading.speaker is not Side.CLIENT:
             continue
-        if not client_turns or client_turns[-1] != reading.segment_id:
-            client_turns.append(reading.segment_id)
+        if not client_turns or client_turns[-1] != reading.turn:
+            client_turns.append(reading.turn)
         opening = len(client_turns) <= OPENING_CLIENT_TURNS and index < first_step
-        if opening and (reading.problem or reading.request) and not _GREETING.search(reading.text):
-            statements.setdefault(reading.segment_id, []).append(reading)
+        greeting_only = _GREETING.search(reading.text) and len(reading.condensed.split()) <= 2
+        if opening and (reading.problem or reading.request) and not greeting_only:
+            statements.setdefault(reading.turn, []).append(reading)
     reason = []
     for turn_id, said in statements.items():
-        turn = [r for r in readings if r.segment_id == turn_id]
+        turn = [r for r in readings if r.turn == turn_id]
         position = turn.index(said[0])
         lead = turn[position - 1] if position else None  # "The VPN. It says connected, but…"
         if (
@@ -405,7 +413,7 @@ def _causes(readings: Sequence[Reading]) -> list[Reading]:
         if reading.speaker is not Side.AGENT or reading.step or reading.follow_up:
             continue
         if _ANNOUNCES_CAUSE.search(reading.condensed):
-            turn = [r for r in readings if r.segment_id == reading.segment_id]
+            turn = [r for r in readings if r.turn == reading.turn]
             position = turn.index(reading)
             after = [r for r in turn[position + 1 :] if not r.step and not r.follow_up]
             before = [r for r in turn[:position] if not r.step]
@@ -435,7 +443,7 @@ def outcome(readings: Sequence[Reading]) -> Outcome:
     if shown_by is None:
         return Outcome()
     text = shown_by.condensed or shown_by.text
-    turn = [r for r in readings if r.segment_id == shown_by.segment_id]
+    turn = [r for r in readings if r.turn == shown_by.turn]
     position = turn.index(shown_by)
     if len(text.split()) <= SHORT_LINE_WORDS and position > 0:
         text = f"{turn[position - 1].condensed} {text}".strip()
@@ -446,8 +454,8 @@ def _after_opening(readings: Sequence[Reading]) -> int:
     """Where the client's opening turns end: what they tried before the call is no outcome."""
     seen: list[int] = []
     for index, reading in enumerate(readings):
-        if reading.speaker is Side.CLIENT and reading.segment_id not in seen:
-            seen.append(reading.segment_id)
+        if reading.speaker is Side.CLIENT and reading.turn not in seen:
+            seen.append(reading.turn)
             if len(seen) > 2:
                 return index
     return len(readings)

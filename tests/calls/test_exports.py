@@ -42,6 +42,9 @@ from app.calls.records import (
     MoodPoint,
     SegmentRecord,
 )
+from app.events import Outcome, Segment
+from app.summary.draft import draft_summary
+from audio.sides import Side
 
 UPDATE_GOLDEN = "CALMLINE_UPDATE_GOLDEN"
 CET = timezone(timedelta(hours=1))
@@ -144,6 +147,9 @@ def difficult_call() -> CallRecord:
             "follow_up": True,
         },
         id=42,
+        summary=draft_summary(
+            [Segment(s.seq, Side(s.speaker), s.start, s.end, s.text) for s in segments]
+        ),
     )
 
 
@@ -286,7 +292,8 @@ def test_the_eml_parses_back_as_a_draft(tmp_path):
     assert parsed.get_content_charset() == "utf-8"
     body = parsed.get_content().replace("\r\n", "\n")  # the .eml's CRLF, as on the wire
     assert body.startswith("Hi Marie,\n")
-    assert "I wanted to check in regarding the issue you called us about yesterday" in body
+    assert "I wanted to check in regarding the sign-in and VPN problem you had yesterday" in body
+    assert "What we did on the call:\n- I've reset it; please log in.\n" in body
     assert "Please let me know if it's working properly now." in body
     assert "close ticket #4521" in body
     assert "If you're still experiencing any trouble, feel free to reply" in body
@@ -303,7 +310,7 @@ def test_a_client_without_a_name_or_e_mail_address(tmp_path):
     assert message["Subject"] == "Follow-up on your call"
     body = message.get_content()
     assert body.startswith("Hi there,\n")
-    assert "called us about yesterday." in body
+    assert "regarding the sign-in and VPN problem you had yesterday." in body
     assert "close the ticket." in body
 
 
@@ -355,3 +362,30 @@ def test_export_filenames_use_safe_characters_only():
     )
     with pytest.raises(ValueError, match="unknown export kind"):
         export_filename(record, "../../etc/passwd")
+
+
+def test_the_ticket_leads_with_the_drafted_note():
+    ticket = ticket_markdown(difficult_call())
+    sections = [line for line in ticket.splitlines() if line.startswith("## ")]
+    assert sections[:6] == [
+        "## Reason for the call", "## Found", "## Steps", "## Outcome", "## Follow-up",
+        "## Incident (abusive language documented)",
+    ]  # fmt: skip
+    assert "- [00:05] I've been locked out of the VPN all morning." in ticket
+    assert "- [01:10] Your password had expired." in ticket
+    assert "Resolved — [01:35] “It works now.”" in ticket
+    assert "- [01:40] I'll e-mail you tomorrow to check it still works." in ticket
+    assert ticket.index("## Follow-up") < ticket.index("## Notes")
+    plain = ticket_plain_text(difficult_call())
+    assert "Reason for the call\n-------------------" in plain and "##" not in plain
+
+
+def test_the_e_mail_says_how_the_call_ended():
+    record = difficult_call()
+    escalated = replace(record.summary, outcome=Outcome("escalated", "Passing it on.", 9, 100.0))
+    body = follow_up_email(replace(record, summary=escalated), "Kizito", "", now=NOW).get_content()
+    assert "I've passed it on to the team that can fix it" in body
+    assert "close ticket" not in body
+    unresolved = replace(record.summary, outcome=Outcome("unresolved", "Still broken.", 8, 95.0))
+    body = follow_up_email(replace(record, summary=unresolved), "Kizito", "", now=NOW).get_content()
+    assert "It isn't fixed yet" in body

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.calls.records import CallInfo, CallRecord
 from app.delivery import store_rt_credentials
 from app.delivery.outbox import Delivered, Delivery
+from app.events import Summary
 from app.settings import Settings, data_dir
 from app.store import CallRecorder, CallStore, CallSummary
 from app.store.sync import SyncResult, TeamSync
@@ -203,6 +204,11 @@ class CallRecords(QObject):
         recorder = self.recorder
         if recorder is not None:
             recorder.set_checklist(item, done)
+
+    def set_summary(self, summary: Summary) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.set_summary(summary)
 
     def update_details(self, **fields: str) -> None:
         recorder = self.recorder

@@ -41,6 +41,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SummaryDraft,
 )
 from app.pipeline.call import CallSetup
 from app.pipeline.session import SessionStatus
@@ -202,6 +203,8 @@ class MainWindow(QMainWindow):
         self.notes.text_saving.connect(self.records.save_notes)
         self.notes.checklist_edited.connect(self.records.set_checklist)
         self.notes.details_edited.connect(lambda fields: self.records.update_details(**fields))
+        self.notes.summary_edited.connect(self.records.set_summary)
+        self.notes.draft.line_requested.connect(self.transcript.show_line)
         self.records.opened.connect(self._on_records_opened)
         self.records.open_failed.connect(
             lambda text: self.messages.show_message("records", text, "warning")
@@ -381,7 +384,11 @@ class MainWindow(QMainWindow):
         self.cue_banner.clear_cue()
         self.phrases.set_phrases(())
         self.notes.save_now()
-        text = "Call ended; everything captured is transcribed. Export when your notes are done."
+        self.notes.show_summary_tab()  # the drafted note is what the agent reviews now
+        text = (
+            "Call ended; everything captured is transcribed. Check the drafted ticket note, "
+            "then export."
+        )
         level = "info"
         if outcome.problems:
             text = "Call ended. " + " ".join(outcome.problems)
@@ -432,7 +439,7 @@ class MainWindow(QMainWindow):
         info = record.info
         details = {"client_name": info.client_name, "client_contact": info.client_contact,
                    "ticket_id": info.ticket_id, "subject": info.subject}  # fmt: skip
-        self.notes.show_record(record.notes, record.checklist, details)
+        self.notes.show_record(record.notes, record.checklist, details, record.summary)
         self._call_seconds = record.duration_s
         self.messages.show_message(
             "recover",
@@ -566,6 +573,8 @@ class MainWindow(QMainWindow):
                 )
             case InputLost() | InputRestored():
                 self._on_input_change(event)
+            case SummaryDraft():
+                self.notes.draft.merge(event.summary)
             case Discarded():
                 pass  # nothing to show: no words were heard
             case _:

@@ -32,8 +32,9 @@ from app.calls.notes import (
     ticket_path,
     ticket_update_markdown,
 )
-from app.events import CHECKLIST, CHECKLIST_LABELS, ChecklistTick, clock
+from app.events import CHECKLIST, CHECKLIST_LABELS, ChecklistTick, Summary, clock
 from ui.theme import Theme
+from ui.widgets.draft_note import DraftNoteView
 from ui.workers import WorkerPool
 
 AUTOSAVE_DELAY_MS = 1000
@@ -63,6 +64,7 @@ class NotesPane(QWidget):
     checklist_edited = Signal(str, bool)  # the agent ticked or unticked an item by hand
     details_edited = Signal(dict)  # field → text, after a short pause in typing
     export_requested = Signal(str)  # one of EXPORT_CHOICES
+    summary_edited = Signal(object)  # Summary: the drafted note as the agent keeps it
 
     def __init__(
         self, theme: Theme, pool: WorkerPool, notes_dir: Path, parent: QWidget | None = None
@@ -88,7 +90,7 @@ class NotesPane(QWidget):
         self.editor.textChanged.connect(self._on_edited)
 
         self.checkboxes: dict[str, QCheckBox] = {}
-        checklist = QWidget()
+        checklist = self._checklist = QWidget()
         checklist_layout = QVBoxLayout(checklist)
         for item in CHECKLIST:
             box = QCheckBox(CHECKLIST_LABELS[item])
@@ -102,6 +104,10 @@ class NotesPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(self.editor, "Notes")
+        self.draft = DraftNoteView(theme)
+        self.draft.changed.connect(self.summary_edited)
+        self.tabs.addTab(self.draft, "Ticket note")
+        self.tabs.setTabToolTip(1, "Drafted from the call: accept, edit or remove each item")
         self.tabs.addTab(checklist, "")
         self.details: dict[str, QLineEdit] = {}
         details = QWidget()
@@ -177,6 +183,7 @@ class NotesPane(QWidget):
                 box.setToolTip("")
             for line in self.details.values():
                 line.clear()
+            self.draft.reset()
         self._sheet_has_call = True
         if self._file is None:
             self._open_sheet(started)
@@ -240,8 +247,15 @@ class NotesPane(QWidget):
         self._details_timer.stop()
         self.details_edited.emit(self.details_values())
 
-    def show_record(self, notes: str, checklist: dict[str, bool], details: dict[str, str]) -> None:
-        """Show a stored call's notes, checklist and details (a recovered call)."""
+    def show_record(
+        self,
+        notes: str,
+        checklist: dict[str, bool],
+        details: dict[str, str],
+        summary: Summary | None = None,
+    ) -> None:
+        """Show a stored call's notes, checklist, details and note (a recovered call)."""
+        self.draft.reset(summary)
         self.save_now()
         self._file = None
         self._sheet_has_call = True
@@ -276,6 +290,14 @@ class NotesPane(QWidget):
                 cursor.insertText("\n")
             cursor.insertText(line + "\n")
 
+    def kept_summary(self) -> Summary | None:
+        """The drafted note as the agent keeps it; None while nothing is drafted."""
+        kept = self.draft.note.kept()
+        return None if kept.empty else kept
+
+    def show_summary_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.draft)
+
     def tick_checklist(self, tick: ChecklistTick) -> None:
         box = self.checkboxes.get(tick.item)
         if box is not None and not box.isChecked():
@@ -287,7 +309,9 @@ class NotesPane(QWidget):
 
     def _update_checklist_title(self) -> None:
         done = sum(box.isChecked() for box in self.checkboxes.values())
-        self.tabs.setTabText(1, f"Checklist {done}/{len(CHECKLIST)}")
+        self.tabs.setTabText(
+            self.tabs.indexOf(self._checklist), f"Checklist {done}/{len(CHECKLIST)}"
+        )
 
     # -- export --------------------------------------------------------------------------
     def export(self, duration_s: float, mood_summary: str | None) -> str:
@@ -302,6 +326,7 @@ class NotesPane(QWidget):
             self.moments,
             self.checklist_state(),
             mood_summary,
+            self.kept_summary(),
         )
         QGuiApplication.clipboard().setText(markdown)
         target = ticket_path(self._file.path)

@@ -89,6 +89,21 @@ class TranscriptView(QWidget):
     def plain_text(self) -> str:
         return self.text.toPlainText()
 
+    def show_line(self, segment_id: int) -> bool:
+        """Scroll to line ``segment_id`` and select it (a note item's link); live following
+        pauses until "Jump to live". False if the line is not shown."""
+        index = next((i for i, s in enumerate(self._segments) if s.id == segment_id), None)
+        if index is None:
+            return False
+        self._following = False
+        self.jump_button.setVisible(True)
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(self._positions[index])
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        self.text.setTextCursor(cursor)
+        self.text.ensureCursorVisible()
+        return True
+
     def _rewrite_from(self, index: int, lines: list[Segment]) -> None:
         """Replace committed lines ``index``… (and the interim lines after them) by
         ``lines``, then write the interim lines again."""

@@ -9,6 +9,9 @@ measured in the same process on the same machine.
   faster-whisper on the reference clips, per telephone line (clean, G.711, noisy mobile, …:
   app/tooling/phone_lines.py); and on the real calls, the words Calmline keeps against a whole-file
   bare faster-whisper transcript;
+- the drafted ticket note: drafting it on each real call's lines, from scratch (what the
+  end of a call costs at most) and line by line as a live call does, against the coach
+  reading the same lines;
 - memory: peak resident set size of the process.
 """
 
@@ -26,8 +29,13 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from app.coaching.coach import Coach
+from app.coaching.playbook import load_playbook
+from app.events import Committed, Segment
 from app.pipeline.analyze import analyze_offline, analyze_realtime
 from app.pipeline.call import CallSetup
+from app.summary.draft import draft_summary
+from app.summary.stage import SummaryStage
 from app.tooling.phone_lines import LINES
 from app.tooling.speech_eval import analyze_text, live_text, load_clips, normalise, offline_text
 from audio.resample import resample_to_16k
@@ -45,6 +53,8 @@ TARGET_LATENCY_P50 = 0.7
 TARGET_LATENCY_P95 = 1.5
 TARGET_WER_RATIO = 1.05
 TARGET_WORDS_KEPT = 0.95  # of bare faster-whisper's words on the real calls
+TARGET_NOTE_S = 1.0  # the whole note drafted after the call (p95)
+NOTE_REPEATS = 20
 DEFAULT_BANDS = ("clean", "pstn", "noisy-mobile")
 
 
@@ -86,6 +96,40 @@ class ModelReport:
     live_cpu_cores: float | None = None
     live_backlog_max_s: float | None = None
     peak_rss_mb: float = 0.0
+    note: NoteTiming | None = None
+
+
+@dataclass(frozen=True)
+class NoteTiming:
+    lines: int  # over all real calls
+    whole_p95_s: float  # the whole note from scratch, per call
+    step_p95_s: float  # one new line, live
+    live_total_s: float  # every line of every call, live
+    coach_total_s: float  # the baseline: the coach reading the same lines
+
+
+def bench_note(calls: list[list[Segment]], repeats: int = NOTE_REPEATS) -> NoteTiming:
+    """Drafting the note on each call's lines, against the coach on the same lines."""
+    whole: list[float] = []
+    steps: list[float] = []
+    live_total = coach_total = 0.0
+    playbook = load_playbook()
+    for segments in calls:
+        for _ in range(repeats):
+            whole.append(_timed(lambda s=segments: draft_summary(s)))
+        stage, coach = SummaryStage(), Coach(playbook)
+        for segment in segments:
+            step = _timed(lambda s=segment, stage=stage: stage([Committed(s)]))
+            steps.append(step)
+            live_total += step
+            coach_total += _timed(lambda s=segment, coach=coach: coach([Committed(s)]))
+    return NoteTiming(
+        lines=sum(len(s) for s in calls),
+        whole_p95_s=float(np.percentile(whole, 95)),
+        step_p95_s=float(np.percentile(steps, 95)),
+        live_total_s=live_total,
+        coach_total_s=coach_total,
+    )
 
 
 def peak_rss_mb() -> float:
@@ -167,6 +211,7 @@ def bench_model(
         calls = _call_channels(data, calls_seconds, Path(scratch))
         offline_s = baseline_s = audio_s = 0.0
         call_words: list[CallWords] = []
+        call_lines: list[list[Segment]] = []
         for index, (name, channels) in enumerate(calls.items()):
             # alternate which goes first so neither always gets the warmer cache
             runs = [
@@ -178,6 +223,7 @@ def bench_model(
             timed = {label: _timed_result(work) for label, work in runs}
             seconds = {label: spent for label, (spent, _) in timed.items()}
             result, baseline_texts = timed["calmline"][1], timed["baseline"][1]
+            call_lines.append(list(result.segments))
             for side in Side:
                 ours = normalise(" ".join(s.text for s in result.segments if s.speaker is side))
                 theirs = normalise(baseline_texts[side])
@@ -212,6 +258,11 @@ def bench_model(
             )
 
         report = ModelReport(model, load_s, offline_s, baseline_s, audio_s, band_wers, call_words)
+        report.note = bench_note(call_lines)
+        log(
+            f"  {model} ticket note on {report.note.lines} lines: whole note p95 "
+            f"{report.note.whole_p95_s * 1000:.1f} ms"
+        )
         if live_seconds is not None and live_seconds > 0:
             live_calls = _call_channels(data, live_seconds, Path(scratch) / "live")
             cpu_before = os.times()
@@ -306,6 +357,24 @@ def format_reports(reports: list[ModelReport], threads: int) -> str:
                 f"{r.live_cpu_cores:>10.2f} {r.live_backlog_max_s:>20.2f}  "
                 f"{_check(r.latency_p50, TARGET_LATENCY_P50)}/"
                 f"{_check(r.latency_p95, TARGET_LATENCY_P95)}"
+            )
+    notes = [r for r in reports if r.note is not None]
+    if notes:
+        lines += [
+            "",
+            "Ticket note: drafting on the real calls' lines, against the coach on the same lines "
+            f"(target: the whole note p95 ≤ {TARGET_NOTE_S} s)",
+            f"{'model':<8} {'lines':>6} {'whole note p95 ms':>18} {'per line p95 ms':>16} "
+            f"{'live total ms':>14} {'coach ms':>9} {'ratio':>6}",
+        ]
+        for r in notes:
+            n = r.note
+            assert n is not None
+            lines.append(
+                f"{r.model:<8} {n.lines:>6} {n.whole_p95_s * 1000:>18.1f} "
+                f"{n.step_p95_s * 1000:>16.2f} {n.live_total_s * 1000:>14.1f} "
+                f"{n.coach_total_s * 1000:>9.1f} {_ratio(n.live_total_s, n.coach_total_s):>6.2f}  "
+                f"{_check(n.whole_p95_s, TARGET_NOTE_S)}"
             )
     lines += ["", f"{'model':<8} {'load s':>7} {'peak RSS MB (cumulative)':>25}"]
     for r in reports:

@@ -64,11 +64,13 @@ _PROBLEM = _words(
     r"sluggish|locked|missing|disappeared|dropp\w*|disconnect\w*|offline|down|unavailable|"
     r"problems?|issues?|trouble|unable|blank|black screen|blue screen|no (?:signal|sound|"
     r"internet|connection|picture|power|audio)|nothing happens|keeps asking|expired|denied|"
-    r"jammed|flicker\w*|dead|bounc\w*|comes? (?:straight )?back|full|none of|"
+    r"jammed|flicker\w*|dead|bounc\w*|comes? (?:straight )?back|full|none of|warning|"
+    r"(?:it|that|the screen|the message) (?:just )?says|"
     r"need(?:s)? (?:access|a new|to (?:install|get|reset|set up))|reset my)\b"
 )
 _REQUEST = _words(
-    r"\b(?:i need|i'd like|i want|can you|could you|i was wondering|how do i|is it possible)\b"
+    r"\b(?:i need|i'd like|i want|can you|could you|i was wondering|how do i|is it possible|"
+    r"i'm trying to|i am trying to|i've been trying to|i keep trying to)\b"
 )
 _VENTING = _words(
     r"\b(?:always|ever|never|nothing (?:ever )?works|ridiculous|stupid|useless|joke|idiot|"
@@ -80,7 +82,9 @@ _CONTEXT = _words(
     r"presentation (?:in|at|today|tomorrow|on)|in an hour|by noon|at noon|by (?:five|four|three|"
     r"the end)|client call|waiting|on hold|long day|sorry|not urgent)\b"
 )
-_GREETING_NAME = _words(r"^(?:hi|hello|hey|morning)(?: there)?(?: [A-Z][a-z]+)?,\s+")
+_GREETING_NAME = _words(
+    r"^(?:hi|hello|hey|(?:good )?(?:morning|afternoon|evening))(?: there)?(?: [a-z]+)?,\s+"
+)
 _GREETING = _words(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|morning|afternoon)\b")
 _NOT_A_LEAD = _words(r"^(?:let me|hang on|one moment|hold on|okay|ok|right|so|yes|yeah|no)\b")
 _CAUSE = _words(
@@ -98,7 +102,7 @@ _ANNOUNCES_CAUSE = _words(
     r"[.!]?$|^(?:found it|got it|there we go)[.!]?$|^that (?:explains|would do) it[.!]?$"
 )
 _DIAGNOSIS = _words(
-    r"^(?:your|the|it's|it is|there's|there is|you're still|you are still|this is|that's|"
+    r"^(?:your|the|a|an|it's|it is|there's|there is|you're still|you are still|this is|that's|"
     r"one of|someone|somebody|it was|they|it has|it's been)\b[^?]*\b(?:still|old|expired|"
     r"full|limit|wrong|off|offline|disabled|missing|out of date|outdated|saved|switched|"
     r"set to|failed|down|broken|locked|blocked|only|isn't|wasn't|didn't|doesn't|hasn't|"

@@ -183,12 +183,7 @@ def run_calls(
                     after_end = max(0.0, clock.last - audio_end)
         scored = score(call, result.summary, _timed_draft(result))
         scored.after_end_s = after_end
-        missed = [
-            f.fact
-            for s in SUMMARY_SECTIONS
-            for f in call.section_facts(s)
-            if not any(f.found_in(i.text) for i in result.summary.section(s))
-        ]
+        missed = missed_facts(call, result.summary)
         log(
             f"  {call.name}{' (held out)' if call.held_out else ''}: outcome "
             f"{result.summary.outcome.status}"
@@ -198,6 +193,15 @@ def run_calls(
         )
         scores.append(scored)
     return scores
+
+
+def missed_facts(call: AnnotatedCall, summary: Summary) -> list[str]:
+    return [
+        f.fact
+        for s in SUMMARY_SECTIONS
+        for f in call.section_facts(s)
+        if not any(f.found_in(i.text) for i in summary.section(s))
+    ]
 
 
 def _ratio(pairs: Sequence[tuple[int, int]]) -> tuple[int, int, float | None]:
@@ -239,6 +243,16 @@ def summarise(scores: Sequence[CallScore]) -> dict[str, Any]:
         },
         "after_end_s": {"p50": statistics.median(after) if after else None, "p95": _p95(after)},
         "outcomes": [(s.call.name, s.call.outcome, s.summary.outcome.status) for s in scores],
+        "calls": [
+            {
+                "name": s.call.name,
+                "held_out": s.call.held_out,
+                "summary": s.summary.to_json(),
+                "missed": missed_facts(s.call, s.summary),
+                "after_end_s": s.after_end_s,
+            }
+            for s in scores
+        ],
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 
 from app.events import SummaryDraft
 from app.paths import DEMO_CALL
@@ -88,10 +89,12 @@ def test_the_agents_typing_is_never_overwritten_by_a_new_draft(qtbot, pane):
     pane.draft.merge(drafts[0].summary)
     row = pane.draft.rows("reason")[0]
     row.text.setFocus()
-    row.text.end(False)
-    qtbot.keyClicks(row.text, " since 9")
+    row.text.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(row.text, " since")
+    qtbot.keyClicks(row.text, " ")  # a draft arrives mid-word: the cursor stays put
     for draft in drafts[1:]:
         pane.draft.merge(draft.summary)
+    qtbot.keyClicks(row.text, "9")
     assert pane.draft.rows("reason")[0].text.text().endswith("since 9")
     assert pane.kept_summary().reason[0].text.endswith("since 9")
 

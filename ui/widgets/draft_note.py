@@ -6,13 +6,16 @@ edited or removed stays as they left it (app/summary/editing.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +33,56 @@ EMPTY = {
 }
 
 
+class ItemText(QPlainTextEdit):
+    """An item's text, wrapped over as many lines as it needs (an agent reads the whole
+    sentence at a glance), edited in place; Enter finishes the edit."""
+
+    edited = Signal(str)  # by the agent's typing (not when the draft sets it)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTabChangesFocus(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().setDocumentMargin(2)
+        self._setting = False
+        self.textChanged.connect(self._on_changed)
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit())
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:
+        self._setting = True
+        try:
+            self.setPlainText(text)
+        finally:
+            self._setting = False
+        self._fit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.clearFocus()
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _on_changed(self) -> None:
+        if not self._setting:
+            self.edited.emit(self.toPlainText())
+
+    def _fit(self) -> None:
+        lines = max(1, round(self.document().size().height()))
+        height = lines * self.fontMetrics().lineSpacing() + 6
+        if self.height() != height:
+            self.setFixedHeight(height)
+
+
 class ItemRow(QWidget):
     """One item: time link, editable text, accept, remove."""
 
@@ -40,8 +93,7 @@ class ItemRow(QWidget):
         self.time.setAutoRaise(True)
         self.time.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.time.setToolTip("Show this line in the transcript")
-        self.text = QLineEdit()
-        self.text.setFrame(False)
+        self.text = ItemText()
         self.accept = QToolButton()
         self.accept.setText("✓")
         self.accept.setCheckable(True)
@@ -54,12 +106,13 @@ class ItemRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.time)
+        top = Qt.AlignmentFlag.AlignTop
+        layout.addWidget(self.time, 0, top)
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.accept)
-        layout.addWidget(self.remove)
+        layout.addWidget(self.accept, 0, top)
+        layout.addWidget(self.remove, 0, top)
         self.time.clicked.connect(lambda: view.jump(self.key))
-        self.text.textEdited.connect(lambda text: view.edit(self.key, text))
+        self.text.edited.connect(lambda text: view.edit(self.key, text))
         self.accept.clicked.connect(lambda: view.accept(self.key))
         self.remove.clicked.connect(lambda: view.remove(self.key))
         self.show_item(item)
@@ -67,9 +120,8 @@ class ItemRow(QWidget):
     def show_item(self, item: NoteItem) -> None:
         self.time.setText(clock(item.item.t))
         self.time.setEnabled(item.item.segment_id is not None)
-        if (not self.text.hasFocus() or item.agents) and self.text.text() != item.item.text:
+        if not self.text.hasFocus() and self.text.text() != item.item.text:
             self.text.setText(item.item.text)
-            self.text.setCursorPosition(0)
         self.text.setToolTip(item.item.text)
         self.accept.setChecked(item.agents)
         font = self.text.font()

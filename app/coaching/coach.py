@@ -51,6 +51,9 @@ class _Detected:
     detail: dict[str, str] = field(default_factory=dict)
 
 
+EXPLANATION_MIN_WORDS = 5  # an agent line after a refusal this long is its reason
+
+
 class Coach:
     """Turns the call's events into cues, flags and incident notes (see module docstring)."""
 
@@ -84,6 +87,8 @@ class Coach:
         self.checklist: dict[str, float] = {}  # item → call time it was ticked
         self._client_explained = False
         self._heard_now: set[str] = set()  # checklist items heard in the agent's current line
+        self._refusal: Segment | None = None  # a "no" still waiting for its reason
+        self._agent_talking_at: float | None = None  # the agent's interim text after it
 
     # -- the stage interface -------------------------------------------------------------
     def __call__(self, events: list[Event]) -> list[Event]:
@@ -115,6 +120,8 @@ class Coach:
                 if event.text:
                     self._last_speech_at = max(self._last_speech_at, self._now)
                     self._silence_cued = False
+                    if event.speaker is Side.AGENT and self._refusal is not None:
+                        self._agent_talking_at = event.start
             case InputLost():
                 self._inputs_lost.add(event.speaker)
             case InputRestored():
@@ -135,6 +142,7 @@ class Coach:
         self._advance(now, out)
         out.extend(self._check_silence())
         out.extend(self._check_sustained(None))
+        out.extend(self._check_refusal_waited())
         return out
 
     def dismiss(self, now: float) -> list[Event]:
@@ -330,7 +338,36 @@ class Coach:
         found.extend(self._check_pace(segment, words))
         if self.wording.has("resolved_agent", words):
             found.append(_Detected("resolution", segment))
+        found.extend(self._check_refusal(segment, words))
         return ticks + self._raise_best(found)
+
+    def _check_refusal(self, segment: Segment, words: list[str]) -> list[_Detected]:
+        """A refusal needs a reason or an alternative in its line or the agent's next one;
+        the next line settles the one waiting, then this line may start waiting itself."""
+        explained = self.wording.has("reason_given", words)
+        refusal = self.wording.has("refusal", words)
+        found = []
+        waiting, self._refusal, self._agent_talking_at = self._refusal, None, None
+        # the agent going on to say more is taken as the reason ("That's not possible.
+        # Licences come from your department's budget."); a bare "okay" or another no is not
+        going_on = len(words) >= EXPLANATION_MIN_WORDS and not refusal
+        if waiting is not None and not (explained or going_on):
+            found.append(_Detected("no_without_reason", waiting))
+        if refusal and not explained:
+            self._refusal = segment
+        return found
+
+    def _check_refusal_waited(self) -> list[Any]:
+        """The agent stopped after a bare refusal: no next line came within the grace."""
+        waiting = self._refusal
+        if waiting is None:
+            return []
+        if self._agent_talking_at is not None and self._now < self._agent_talking_at + 10.0:
+            return []  # still speaking (interim text that never commits is given up on)
+        if self._now < waiting.end + self.playbook["no_without_reason"].setting("grace_s"):
+            return []
+        self._refusal = None
+        return self._raise_best([_Detected("no_without_reason", waiting)])
 
     def _mirrors_the_client(self, segment: Segment, words: list[str]) -> bool:
         """The agent's tone turns negative or dismissive while the client is upset."""

@@ -31,6 +31,7 @@ KINDS = (
     "mirroring",
     "blame",
     "resolution",
+    "no_without_reason",
 )
 DE_ESCALATION_KINDS = (
     "frustration",
@@ -63,6 +64,7 @@ DETECTION_KEYS: dict[str, dict[str, type]] = {
     "jargon": {},
     "agent_pace": {"ratio_min": float, "baseline_lines_min": int, "min_words": int},
     "resolution": {},
+    "no_without_reason": {"grace_s": float},
 }
 LEXICON_LISTS = (
     "profanity",
@@ -81,6 +83,8 @@ LEXICON_LISTS = (
     "checklist_next_step",
     "checklist_kept_informed",
     "checklist_follow_up",
+    "refusal",
+    "reason_given",
 )
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1

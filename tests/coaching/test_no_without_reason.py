@@ -1,0 +1,73 @@
+"""`no_without_reason`: a refusal needs a reason or an alternative, in its line or the next."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import pytest
+
+from app.coaching.coach import Coach
+from app.coaching.playbook import load_playbook
+from app.events import Committed, Partial, Segment
+from app.pipeline.call import CallSetup
+from app.pipeline.textcall import Turn, coach_transcript, load_turns
+from audio.sides import Side
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cues(*lines: str) -> list[tuple[str, str]]:
+    turns = [Turn(Side.AGENT if who == "A" else Side.CLIENT, text)
+             for who, _, text in (line.partition(": ") for line in lines)]  # fmt: skip
+    result = coach_transcript(turns, CallSetup(None, None, load_playbook()))
+    by_id = {s.id: s.text for s in result.segments}
+    return [(c.kind, by_id[c.segment_id]) for c in result.cues if c.kind == "no_without_reason"]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    ["No, we can't do that.", "That's not possible.", "I'm not able to extend it.",
+     "I can't give you a refund."],
+)  # fmt: skip
+def test_a_bare_refusal_gets_the_cue(refusal):
+    found = cues("C: Can you extend my licence to next year?", f"A: {refusal}", "C: Oh.")
+    assert found == [("no_without_reason", refusal)]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("A: We can't do that, because licences are bought by your department.",),
+        ("A: That's not possible.", "A: Licences come from your department's budget."),
+        ("A: I'm not able to extend it, but I can send your manager the request form.",),
+        ("A: No, we can't do that.", "A: What I can do is put you on the waiting list."),
+    ],
+    ids=["reason-same-line", "reason-next-line", "alternative-same-line", "alternative-next"],
+)
+def test_a_reason_or_an_alternative_settles_it(lines):
+    assert cues("C: Can you extend my licence to next year?", *lines, "C: Okay.") == []
+
+
+def test_the_cue_waits_while_the_agent_is_still_speaking():
+    coach = Coach(load_playbook())
+    refusal = Segment(1, Side.AGENT, 1.0, 2.0, "That's not possible.")
+    coach([Committed(refusal)])
+    coach([Partial(Side.AGENT, 3.2, "licences come from")])
+    assert [e for e in coach.tick(4.5) if getattr(e, "kind", "") == "no_without_reason"] == []
+    reason = Segment(2, Side.AGENT, 3.2, 6.0, "Licences come from your department's budget.")
+    coach([Committed(reason)])
+    assert [c.kind for c in coach.cues] == []
+    coach([Committed(Segment(3, Side.AGENT, 7.0, 8.0, "That's not possible."))])
+    raised = [e for e in coach.tick(9.1) if getattr(e, "kind", "") == "no_without_reason"]
+    assert len(raised) == 1 and raised[0].t == pytest.approx(9.1)  # grace 1 s after the end
+
+
+def test_no_refusal_cue_on_the_project_calls_that_never_refuse_bluntly():
+    scripts = sorted(glob.glob(str(REPO / "resources" / "scenarios" / "*.txt")))
+    scripts += sorted(glob.glob(str(REPO / "resources" / "summary_calls" / "*.txt")))
+    scripts.append(str(REPO / "resources" / "demo" / "demo_call.txt"))
+    playbook = load_playbook()
+    for script in scripts:
+        result = coach_transcript(load_turns(Path(script)), CallSetup(None, None, playbook))
+        assert [c for c in result.cues if c.kind == "no_without_reason"] == [], script

@@ -513,6 +513,26 @@ def cmd_summary_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_complaint_eval(args: argparse.Namespace) -> int:
+    from app.tooling.complaint_eval import (
+        format_scores,
+        load_callcentre_lines,
+        load_complaint_lines,
+        score_set,
+    )
+
+    sentiment = _sentiment(args)
+    if sentiment is None:
+        raise UsageError("complaint-eval measures the client's mood; it needs a sentiment model")
+    playbook = _playbook(args)
+    scores = [
+        score_set("complaint-style lines", load_complaint_lines(), sentiment, playbook),
+        score_set("call-centre lines", load_callcentre_lines(), sentiment, playbook),
+    ]
+    print(format_scores(scores))
+    return 0
+
+
 def cmd_playbook(args: argparse.Namespace) -> int:
     from app.coaching.playbook import PlaybookError, default_playbook_path, load_playbook
 
@@ -661,6 +681,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the summary as JSON")
     _add_model_options(p)
     p.set_defaults(func=cmd_summary_eval)
+
+    p = sub.add_parser(
+        "complaint-eval", help="measure how the client's mood reads spoken complaints"
+    )
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    _add_sentiment_option(p)
+    p.add_argument("--playbook", metavar="FILE", help="your playbook, merged over the default")
+    p.set_defaults(func=cmd_complaint_eval)
 
     p = sub.add_parser("playbook", help="show, locate or validate the coaching playbook")
     p.add_argument("--check", metavar="FILE", help="validate FILE merged over the default")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app.coaching.wording import PhraseList, split_words
 from app.events import Committed, Event, EventStage, MoodUpdate, Revised, Trend
 from audio.sides import Side
 
@@ -77,15 +78,46 @@ class MoodTracker:
         return Trend.STEADY
 
 
+COMPLAINT_NEGATIVE = 0.75  # P(negative) of a line that sounds like a complaint, at least
+COMPLAINT_POSITIVE_KEEPS = 0.6  # …unless the model is this sure the line is positive
+
+
+def complaint_style(sentiment: dict[str, Any], text: str, complaints: PhraseList) -> dict[str, Any]:
+    """A sentiment model trained on tweets reads "I have explained this three times
+    already" as neutral; on a support line it is a complaint. A client line with one of the
+    playbook's complaint phrases counts as negative (the phrase is kept as ``complaint``),
+    unless the model is sure it is positive ("I was worried I'd wait for ages, but…")."""
+    if not complaints.phrases:
+        return sentiment
+    scores = dict(sentiment.get("scores", {}))
+    if scores.get("positive", 0.0) >= COMPLAINT_POSITIVE_KEEPS:
+        return sentiment
+    found = complaints.find(split_words(text))
+    if not found:
+        return sentiment
+    negative = max(scores.get("negative", 0.0), COMPLAINT_NEGATIVE)
+    rest = sum(v for k, v in scores.items() if k != "negative")
+    scale = (1.0 - negative) / rest if rest > 0 else 0.0
+    adjusted = {k: (negative if k == "negative" else v * scale) for k, v in scores.items()}
+    adjusted.setdefault("negative", negative)
+    return {**sentiment, "label": "negative", "scores": adjusted, "complaint": found[0].phrase}
+
+
 class ClientMood(EventStage):
     """A pipeline stage: scores each committed client segment and follows it with a
     :class:`MoodUpdate`. Agent segments pass through unscored."""
 
     component = "client mood"
 
-    def __init__(self, scorer: SentimentScorer, settings: MoodSettings | None = None) -> None:
+    def __init__(
+        self,
+        scorer: SentimentScorer,
+        settings: MoodSettings | None = None,
+        complaints: Sequence[str] = (),
+    ) -> None:
         self._scorer = scorer
         self.tracker = MoodTracker(settings)
+        self._complaints = PhraseList(complaints)
 
     def __call__(self, events: list[Event]) -> list[Any]:
         out: list[Any] = []
@@ -96,6 +128,7 @@ class ClientMood(EventStage):
             segment = event.segment
             try:
                 sentiment = self._scorer.classify([segment.text])[0].to_json()
+                sentiment = complaint_style(sentiment, segment.text, self._complaints)
             except Exception:  # a failing model degrades the call, never stops it
                 log.exception("sentiment scoring failed for segment %s", segment.id)
                 out.append(event)

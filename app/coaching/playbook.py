@@ -85,6 +85,7 @@ LEXICON_LISTS = (
     "checklist_follow_up",
     "refusal",
     "reason_given",
+    "complaint",
 )
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1

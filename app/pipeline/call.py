@@ -67,7 +67,8 @@ class CallSetup:
         also frees heap pages back to the OS on long calls (app/pipeline/memory.py)."""
         stages: list[Stage] = [RedactStage(self.redact)] if self.redact else []
         if self.sentiment is not None:
-            stages.append(ClientMood(self.sentiment))
+            complaints = self.playbook.lexicon.get("complaint", ()) if self.playbook else ()
+            stages.append(ClientMood(self.sentiment, complaints=complaints))
         if self.playbook is not None:
             stages.append(Coach(self.playbook, self.sentiment))
         stages.append(SummaryStage())

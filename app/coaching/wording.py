@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 MASK_CHARACTERS = "*#@!$%&_"
+MASKED_LISTS = ("profanity", "insults", "abuse_phrases")  # the words people mask
 _MASK_LETTERS = {"!": "i", "@": "a", "$": "s"}  # look-alikes; the others hide any letter
 _TOKEN = re.compile(r"[a-z0-9'*#@!$%&_]+")
 _SUFFIXES = ("", "s", "es", "ed", "ing", "in", "er", "ers")
@@ -74,6 +75,12 @@ class Wording:
         self.lists = {name: PhraseList(words) for name, words in lists.items()}
         single = {w for lst in self.lists.values() for p in lst.phrases for w in split_words(p)}
         self._vocabulary = {form for word in single for form in forms(word)}
+        # what people mask is swearing and insults: those words win when several fit
+        masked = {
+            w for name in MASKED_LISTS if name in self.lists
+            for p in self.lists[name].phrases for w in split_words(p)
+        }  # fmt: skip
+        self._masked_vocabulary = {form for word in masked for form in forms(word)}
 
     def _unmask(self, token: str) -> str:
         """'d*mn' → 'damn' when exactly one known word fits the visible letters."""
@@ -89,8 +96,11 @@ class Wording:
                 for c in body
             )
         )
-        fits = {word for word in self._vocabulary if pattern.fullmatch(word)}
-        return fits.pop() if len(fits) == 1 else body.strip(MASK_CHARACTERS)
+        for vocabulary in (self._masked_vocabulary, self._vocabulary):
+            fits = {word for word in vocabulary if pattern.fullmatch(word)}
+            if fits:
+                return fits.pop() if len(fits) == 1 else body.strip(MASK_CHARACTERS)
+        return body.strip(MASK_CHARACTERS)
 
     def words(self, text: str) -> list[str]:
         return [self._unmask(token) for token in split_words(text)]

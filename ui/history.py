@@ -119,6 +119,12 @@ QUEUE_COLUMNS: list[tuple[str, Callable[[FlaggedCall], str]]] = [
     ("What was said", lambda f: f"“{f.excerpt}”"),
     ("Review", lambda f: (f.review_outcome or "waiting").replace("_", " ")),
 ]
+
+
+def _share(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
 WEEK_COLUMNS: list[tuple[str, Callable[[AgentWeek], str]]] = [
     ("Agent", lambda w: w.agent),
     ("Week of", lambda w: f"{w.week:%Y-%m-%d}"),
@@ -126,6 +132,8 @@ WEEK_COLUMNS: list[tuple[str, Callable[[AgentWeek], str]]] = [
     ("Flagged", lambda w: str(w.flagged_calls)),
     ("Flags", lambda w: str(w.flags)),
     ("Average mood", lambda w: "—" if w.average_mood is None else f"{w.average_mood:+.2f}"),
+    ("Agent talk share", lambda w: _share(w.talk.agent_share)),
+    ("Agent overtalk", lambda w: f"{w.talk.agent_overtalk_s:.0f} s"),
 ]
 
 

@@ -314,11 +314,13 @@ def cmd_calls_stats(args: argparse.Namespace) -> int:
     if args.csv:
         print(to_csv(weeks), end="")
         return 0
-    print(f"{'agent':16} {'week of':10} {'calls':>5} {'flagged':>7} {'flags':>5} {'mood':>6}")
+    print(f"{'agent':16} {'week of':10} {'calls':>5} {'flagged':>7} {'flags':>5} {'mood':>6} "
+          f"{'talk share':>10} {'overtalk s':>10}")  # fmt: skip
     for w in weeks:
         mood = "—" if w.average_mood is None else f"{w.average_mood:+.2f}"
+        share = "—" if w.talk.agent_share is None else f"{w.talk.agent_share:.0%}"
         print(f"{w.agent[:16]:16} {w.week:%Y-%m-%d} {w.calls:>5} {w.flagged_calls:>7} "
-              f"{w.flags:>5} {mood:>6}")  # fmt: skip
+              f"{w.flags:>5} {mood:>6} {share:>10} {w.talk.agent_overtalk_s:>10.1f}")  # fmt: skip
     return 0
 
 

@@ -11,14 +11,15 @@ import getpass
 import io
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.calls.talk import TalkTime, talk_time
 from app.store.calls import CallStore, aware, utcnow
-from app.store.schema import Call, FlagRow, MoodRow, Review
+from app.store.schema import Call, FlagRow, MoodRow, Review, Segment
 
 REVIEW_OUTCOMES = ("no_action", "coaching", "escalated", "client_contacted", "false_flag")
 FLAG_PRIORITY = ("abusive_language", "manager_request", "sustained_negative")
@@ -46,6 +47,7 @@ class AgentWeek:
     flagged_calls: int
     flags: int
     average_mood: float | None
+    talk: TalkTime = field(default_factory=TalkTime)  # talk time and overtalk, the week's calls
 
 
 def _agent(row: Any) -> str:
@@ -154,6 +156,13 @@ def weekly_stats(store: CallStore, since: datetime | None = None) -> list[AgentW
                 .group_by(MoodRow.call_id)
             ).all()
         )
+        lines: dict[int, list[tuple[str, float, float]]] = defaultdict(list)
+        for call_id, speaker, start, end in connection.execute(
+            select(Segment.call_id, Segment.speaker, Segment.start, Segment.end).where(
+                Segment.call_id.in_(ids)
+            )
+        ):
+            lines[call_id].append((speaker, start, end))
     groups: dict[tuple[str, date], list[int]] = defaultdict(list)
     for call_id, agent, role, started in calls:
         local = aware(started)
@@ -171,6 +180,7 @@ def weekly_stats(store: CallStore, since: datetime | None = None) -> list[AgentW
                 flagged_calls=sum(1 for c in call_ids if flag_counts.get(c)),
                 flags=sum(flag_counts.get(c, 0) for c in call_ids),
                 average_mood=sum(call_moods) / len(call_moods) if call_moods else None,
+                talk=sum((talk_time(lines[c]) for c in call_ids), TalkTime()),
             )
         )
     return rows
@@ -192,9 +202,15 @@ def to_csv(rows: Iterable[FlaggedCall] | Iterable[AgentWeek]) -> str:
                 "" if f.worst_mood is None else f"{f.worst_mood:.2f}", f.review_outcome or "",
             ])  # fmt: skip
     else:
-        writer.writerow(["agent", "week", "calls", "flagged calls", "flags", "average mood"])
+        writer.writerow(["agent", "week", "calls", "flagged calls", "flags", "average mood",
+                         "agent talk share", "agent overtalk s", "client overtalk s"])  # fmt: skip
         for w in items:
             assert isinstance(w, AgentWeek)
             mood = "" if w.average_mood is None else f"{w.average_mood:.2f}"
-            writer.writerow([w.agent, w.week.isoformat(), w.calls, w.flagged_calls, w.flags, mood])
+            share = w.talk.agent_share
+            writer.writerow([
+                w.agent, w.week.isoformat(), w.calls, w.flagged_calls, w.flags, mood,
+                "" if share is None else f"{share:.2f}", f"{w.talk.agent_overtalk_s:.1f}",
+                f"{w.talk.client_overtalk_s:.1f}",
+            ])  # fmt: skip
     return out.getvalue()

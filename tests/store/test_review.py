@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint
+from app.calls.records import CallInfo, CallRecord, FlagRecord, MoodPoint, SegmentRecord
 from app.store import CallStore
 from app.store.calls import new_uid
 from app.store.review import add_review, flagged_queue, to_csv, weekly_stats
@@ -23,12 +23,16 @@ def store(tmp_path):
     store.close()
 
 
-def call(store, agent, started, flags=(), mood=()) -> int:
+def call(store, agent, started, flags=(), mood=(), lines=()) -> int:
     return store.save_record(
         CallRecord(
             info=CallInfo(uid=new_uid(), started_at=started, agent=agent, client_name="Lee"),
             flags=tuple(FlagRecord(t, kind, excerpt) for t, kind, excerpt in flags),
             mood=tuple(MoodPoint(t, value, "steady") for t, value in mood),
+            segments=tuple(
+                SegmentRecord(n, who, start, end, "words")
+                for n, (who, start, end) in enumerate(lines, 1)
+            ),
         )
     )
 
@@ -69,15 +73,23 @@ def test_weekly_figures_per_agent_and_csv(store):
                                                           (4, "manager_request", "y")],
          mood=[(1, -0.6)])  # fmt: skip
     call(store, "sam", MONDAY + timedelta(days=7))
-    call(store, "ana", MONDAY + timedelta(days=1), mood=[(1, 0.5)])
+    call(store, "ana", MONDAY + timedelta(days=1), mood=[(1, 0.5)],
+         lines=[("client", 0.0, 6.0), ("agent", 4.0, 10.0)])  # fmt: skip
+    call(store, "ana", MONDAY + timedelta(days=3), lines=[("agent", 0.0, 2.0)])
     weeks = weekly_stats(store)
     first = {w.agent: w for w in weeks if w.week == date(2026, 3, 2)}
     assert first["sam"].calls == 2 and first["sam"].flagged_calls == 1 and first["sam"].flags == 2
     assert first["sam"].average_mood == pytest.approx((-0.2 + -0.6) / 2)
     assert first["ana"].average_mood == pytest.approx(0.5)
+    assert first["ana"].talk.agent_s == pytest.approx(8.0)  # two calls added up
+    assert first["ana"].talk.agent_overtalk_s == pytest.approx(2.0)
+    assert first["ana"].talk.agent_share == pytest.approx(8.0 / 14.0)
     assert [w.week for w in weeks if w.agent == "sam"][-1] == date(2026, 3, 9)
     table = list(csv.reader(io.StringIO(to_csv(weeks))))
-    assert table[0] == ["agent", "week", "calls", "flagged calls", "flags", "average mood"]
+    assert table[0] == ["agent", "week", "calls", "flagged calls", "flags", "average mood",
+                        "agent talk share", "agent overtalk s", "client overtalk s"]  # fmt: skip
+    ana = next(row for row in table if row[0] == "ana")
+    assert ana[6:] == ["0.57", "2.0", "0.0"]
     assert len(table) == 1 + len(weeks)
     queue_csv = list(csv.reader(io.StringIO(to_csv(flagged_queue(store)))))
     assert queue_csv[1][2] == "sam" and queue_csv[1][4] == "abusive_language manager_request"

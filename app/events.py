@@ -28,6 +28,7 @@ class Segment:
     latency_s: float | None = None
     sentiment: dict[str, Any] | None = None
     revised: bool = False  # decoded again over a longer stretch (see Revised)
+    level_db: float | None = None  # the speaker's speech level in this line (dBFS, own channel)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -40,6 +41,8 @@ class Segment:
         if self.latency_s is not None:
             data["latency_s"] = round(self.latency_s, 3)
         data["sentiment"] = self.sentiment
+        if self.level_db is not None:
+            data["level_db"] = round(self.level_db, 1)
         if self.revised:
             data["revised"] = True
         return data

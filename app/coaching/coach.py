@@ -88,6 +88,9 @@ class Coach:
         self._client_explained = False
         self._heard_now: set[str] = set()  # checklist items heard in the agent's current line
         self._refusal: Segment | None = None  # a "no" still waiting for its reason
+        self._agent_levels: list[float] = []  # speech level of the agent's ordinary lines
+        self._raised_run = 0  # the agent's loud lines in a row
+        self._last_line: dict[Side, Segment] = {}
         self._agent_talking_at: float | None = None  # the agent's interim text after it
 
     # -- the stage interface -------------------------------------------------------------
@@ -109,12 +112,18 @@ class Coach:
                 self._advance(segment.end + (segment.latency_s or 0.0), out)
                 self._last_speech_at = max(self._last_speech_at, segment.end)
                 self._silence_cued = False
+                other = self._last_line.get(segment.speaker.other)
+                self._last_line[segment.speaker] = segment
                 if segment.speaker is Side.CLIENT:
                     mood = moods.get(segment.id)
                     if mood is not None:
                         self._mood = mood.value
                     out.extend(self._on_client(segment, mood))
+                    if other is not None:
+                        out.extend(self._raise_best(self._check_interrupting(other, segment)))
                 else:
+                    if other is not None:
+                        out.extend(self._raise_best(self._check_interrupting(segment, other)))
                     out.extend(self._on_agent(segment))
             case Partial():
                 if event.text:
@@ -339,7 +348,50 @@ class Coach:
         if self.wording.has("resolved_agent", words):
             found.append(_Detected("resolution", segment))
         found.extend(self._check_refusal(segment, words))
+        found.extend(self._check_voice(segment))
         return ticks + self._raise_best(found)
+
+    def _check_voice(self, segment: Segment) -> list[_Detected]:
+        """The agent's voice well above their own level earlier in the call, over more than
+        one line. Their own channel only, so a loud client does not count; the first
+        seconds (a headset's gain settling) are not the baseline."""
+        raised = self.playbook["raised_voice"]
+        level = segment.level_db
+        if level is None or segment.start < raised.setting("settle_s"):
+            return []
+        baseline = self._agent_levels
+        if len(baseline) < raised.setting("baseline_lines_min"):
+            self._agent_levels.append(level)
+            return []
+        if level >= statistics.median(baseline) + raised.setting("rise_db"):
+            self._raised_run += 1
+            if self._raised_run >= raised.setting("lines_min"):
+                self._raised_run = 0
+                return [_Detected("raised_voice", segment)]
+            return []
+        self._raised_run = 0
+        self._agent_levels.append(level)  # loud lines don't raise the baseline
+        return []
+
+    def _check_interrupting(self, agent: Segment, client: Segment) -> list[_Detected]:
+        """The agent started while the upset client was still speaking, and went on for
+        more than a backchannel ("mm-hm", "okay")."""
+        rule = self.playbook["interrupting"]
+        if not client.start < agent.start < client.end:
+            return []
+        overlap = min(agent.end, client.end) - agent.start
+        if overlap < rule.setting("overlap_min_s"):
+            return []
+        if agent.end - agent.start < rule.setting("agent_min_s"):
+            return []
+        words = self.wording.words(agent.text)
+        backchannel = self.wording.find("backchannel", words)
+        if backchannel and sum(m.end - m.start for m in backchannel) >= len(words):
+            return []
+        negative = (client.sentiment or {}).get("label") == "negative"
+        if self._mood > rule.setting("client_mood_max") and not negative:
+            return []
+        return [_Detected("interrupting", agent)]
 
     def _check_refusal(self, segment: Segment, words: list[str]) -> list[_Detected]:
         """A refusal needs a reason or an alternative in its line or the agent's next one;

@@ -32,6 +32,8 @@ KINDS = (
     "blame",
     "resolution",
     "no_without_reason",
+    "raised_voice",
+    "interrupting",
 )
 DE_ESCALATION_KINDS = (
     "frustration",
@@ -65,6 +67,13 @@ DETECTION_KEYS: dict[str, dict[str, type]] = {
     "agent_pace": {"ratio_min": float, "baseline_lines_min": int, "min_words": int},
     "resolution": {},
     "no_without_reason": {"grace_s": float},
+    "raised_voice": {
+        "rise_db": float,
+        "lines_min": int,
+        "baseline_lines_min": int,
+        "settle_s": float,
+    },
+    "interrupting": {"overlap_min_s": float, "agent_min_s": float, "client_mood_max": float},
 }
 LEXICON_LISTS = (
     "profanity",
@@ -86,6 +95,7 @@ LEXICON_LISTS = (
     "refusal",
     "reason_given",
     "complaint",
+    "backchannel",
 )
 FLAG_KEYS = {"sustained_negative_mood": float, "sustained_negative_s": float}
 MOOD_KEYS = {"mood_max", "client_mood_max", "sustained_negative_mood"}  # −1 … +1

@@ -228,7 +228,10 @@ class LiveTranscriber:
             return events
         self._levels[side].add(own_level)
         self.stats.commits += 1
-        segment = Segment(next(self._ids), side, utterance.start, utterance.end, decoded.text)
+        segment = Segment(
+            next(self._ids), side, utterance.start, utterance.end, decoded.text,
+            level_db=own_level,
+        )  # fmt: skip
         self._keep_open(side, _Line(segment.id, utterance, decoded.text))
         self._last_start[side] = utterance.start_sample
         events.append(Committed(segment))
@@ -288,7 +291,10 @@ class LiveTranscriber:
             self.stats.discarded += 1
             return [*events, Discarded(side, stretch.start, stretch.end, "no speech recognised")]
         self.stats.commits += 1
-        segment = Segment(next(self._ids), side, stretch.start, stretch.end, decoded.text)
+        segment = Segment(
+            next(self._ids), side, stretch.start, stretch.end, decoded.text,
+            level_db=loud_level(self._frame_levels(side, stretch))[0],
+        )  # fmt: skip
         return [*events, Committed(segment)]
 
     # -- revisions -----------------------------------------------------------------------
@@ -365,6 +371,7 @@ class LiveTranscriber:
             last.utterance.end,
             decoded.text,
             revised=True,
+            level_db=loud_level(self._frame_levels(side, merged))[0],
         )
         return [Revised(segment, replaces=replaced)]
 

@@ -7,7 +7,13 @@ Reads a call script, one line each (blank lines and lines starting with ``#`` ar
 * ``AGENT@260: text`` / ``CLIENT@120: text`` - a turn spoken at that many words per minute
   (80-500) instead, e.g. an agent who speeds up;
 * ``PAUSE: 25`` - between two turns: that many seconds (0-600) of silence on both channels
-  instead of the normal gap before the next turn (consecutive pauses add up).
+  instead of the normal gap before the next turn (consecutive pauses add up);
+* ``AGENT +9dB: text`` - a turn spoken that many dB louder (or ``-6dB`` quieter) than the
+  side's other turns (a gain on that turn's samples, like ``sox gain``), e.g. an agent who
+  raises their voice;
+* ``AGENT overlap=1.5: text`` - a turn that starts that many seconds before the previous
+  turn ends (both talking at once), e.g. an agent who interrupts. Modifiers combine
+  (``AGENT@200 +8dB overlap=1: …``).
 
 It synthesizes every turn with ``espeak-ng`` (a different voice per side) and lays the turns
 out one after another on a shared timeline:
@@ -80,6 +86,8 @@ class Turn(NamedTuple):
     text: str
     speed: int | None = None  # words per minute; None = the side's default
     pause_after: float | None = None  # seconds of silence before the next turn; None = a gap
+    gain_db: float = 0.0  # this turn louder (or quieter) than the side's others
+    overlap_s: float = 0.0  # starts this long before the previous turn ends
 
 
 def _pause_seconds(value: str) -> float | None:
@@ -99,7 +107,8 @@ def parse_script(path: Path) -> list[Turn]:
         if not line or line.startswith("#"):
             continue
         label, sep, text = line.partition(":")
-        speaker, at, speed_text = label.strip().lower().partition("@")
+        head, *modifiers = label.split()
+        speaker, at, speed_text = head.strip().lower().partition("@")
         speaker = speaker.strip()
         text = " ".join(text.split())
         where = f"{path}:{number}"
@@ -116,6 +125,22 @@ def parse_script(path: Path) -> list[Turn]:
                 f"{where}: expected 'AGENT: text', 'CLIENT: text', 'AGENT@wpm: text' "
                 "or 'PAUSE: seconds'"
             )
+        gain_db, overlap_s = 0.0, 0.0
+        for modifier in modifiers:
+            lowered = modifier.lower()
+            try:
+                if lowered.endswith("db") and lowered[:1] in "+-":
+                    gain_db = float(lowered[:-2])
+                elif lowered.startswith("overlap="):
+                    overlap_s = float(lowered.partition("=")[2])
+                else:
+                    raise ValueError(modifier)
+            except ValueError:
+                raise ValueError(
+                    f"{where}: unknown modifier {modifier!r}: use +6dB / -6dB or overlap=1.5"
+                ) from None
+            if not -30 <= gain_db <= 20 or not 0 <= overlap_s <= 10:
+                raise ValueError(f"{where}: gain must be -30..+20 dB and overlap 0..10 s")
         speed = None
         if at:
             speed_text = speed_text.strip()
@@ -126,7 +151,9 @@ def parse_script(path: Path) -> list[Turn]:
         if pending_pause is not None:
             turns[-1] = turns[-1]._replace(pause_after=pending_pause)
             pending_pause = None
-        turns.append(Turn(speaker, text, speed))
+        if overlap_s and not turns:
+            raise ValueError(f"{where}: the first turn cannot overlap")
+        turns.append(Turn(speaker, text, speed, None, gain_db, overlap_s))
     if not turns:
         raise ValueError(f"{path}: no turns")
     if pending_pause is not None:
@@ -187,16 +214,20 @@ def quantize(audio: np.ndarray, bits: int) -> np.ndarray:
 def render(turns: list[Turn], bits: int) -> tuple[np.ndarray, list[dict[str, object]]]:
     """Lay the turns out on the timeline; returns int16 (frames, 2) audio and the timeline."""
     with tempfile.TemporaryDirectory(prefix="calmline-demo-") as tmp:
-        clips = [synthesize(turn, Path(tmp)) for turn in turns]
+        clips = [synthesize(turn, Path(tmp)) * 10 ** (turn.gain_db / 20) for turn in turns]
 
     starts: list[int] = []
     cursor = round(LEAD_IN_S * SAMPLE_RATE)
-    for index, (turn, clip) in enumerate(zip(turns, clips, strict=True)):
+    for index, turn in enumerate(turns):
+        if turn.overlap_s and starts:  # start before the previous turn ends
+            previous_end = starts[-1] + clips[index - 1].size
+            cursor = max(starts[-1], previous_end - round(turn.overlap_s * SAMPLE_RATE))
         starts.append(cursor)
-        cursor += clip.size
-        if index < len(turns) - 1:
+        cursor = max(s + c.size for s, c in zip(starts, clips, strict=False))  # all turns end
+        if index < len(turns) - 1 and not turns[index + 1].overlap_s:
             cursor += round(gap_after(index, turn) * SAMPLE_RATE)
-    total = cursor + round(TAIL_S * SAMPLE_RATE)
+    total = max(s + c.size for s, c in zip(starts, clips, strict=True))
+    total += round(TAIL_S * SAMPLE_RATE)
 
     tracks = np.zeros((2, total))
     for turn, clip, start in zip(turns, clips, starts, strict=True):
@@ -214,6 +245,8 @@ def render(turns: list[Turn], bits: int) -> tuple[np.ndarray, list[dict[str, obj
             "start": round(start / SAMPLE_RATE, 2),
             "end": round((start + clip.size) / SAMPLE_RATE, 2),
             "text": turn.text,
+            **({"gain_db": turn.gain_db} if turn.gain_db else {}),
+            **({"overlap_s": turn.overlap_s} if turn.overlap_s else {}),
         }
         for turn, clip, start in zip(turns, clips, starts, strict=True)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 from pathlib import Path
 
 import pytest
@@ -63,11 +64,19 @@ def test_the_cue_waits_while_the_agent_is_still_speaking():
     assert len(raised) == 1 and raised[0].t == pytest.approx(9.1)  # grace 1 s after the end
 
 
-def test_no_refusal_cue_on_the_project_calls_that_never_refuse_bluntly():
+def _expects_a_bare_no(script: str) -> bool:
+    expected = Path(script).with_suffix(".expected.json")
+    if not expected.exists():
+        return False
+    return any(e["kind"] == "no_without_reason" for e in json.loads(expected.read_text())["expect"])
+
+
+def test_the_cue_only_where_the_agent_says_a_bare_no():
     scripts = sorted(glob.glob(str(REPO / "resources" / "scenarios" / "*.txt")))
     scripts += sorted(glob.glob(str(REPO / "resources" / "summary_calls" / "*.txt")))
     scripts.append(str(REPO / "resources" / "demo" / "demo_call.txt"))
     playbook = load_playbook()
     for script in scripts:
         result = coach_transcript(load_turns(Path(script)), CallSetup(None, None, playbook))
-        assert [c for c in result.cues if c.kind == "no_without_reason"] == [], script
+        found = [c for c in result.cues if c.kind == "no_without_reason"]
+        assert bool(found) == _expects_a_bare_no(script), script

@@ -71,7 +71,7 @@ class CallScore:
     call: AnnotatedCall
     summary: Summary
     draft_s: float  # drafting the whole note from the final lines, from scratch
-    after_end_s: float | None = None  # realtime: the call's audio end → the final note
+    after_end_s: float | None = None  # realtime: the last word spoken → the final note
     found: dict[str, tuple[int, int]] = field(default_factory=dict)  # facts found / facts
     right: dict[str, tuple[int, int]] = field(default_factory=dict)  # items right / items
     outcome_right: bool = False
@@ -178,9 +178,10 @@ def run_calls(
                 clock = _DraftClock()
                 started = time.monotonic()
                 result = analyze_realtime(channels, setup, pace=pace, listeners=[clock])
-                audio_end = started + result.duration_s / pace
+                # from the last word spoken (not the end of the file, after its silence)
+                last_word = max((s.end for s in result.segments), default=0.0)
                 if clock.last is not None:
-                    after_end = max(0.0, clock.last - audio_end)
+                    after_end = max(0.0, clock.last - (started + last_word / pace))
         scored = score(call, result.summary, _timed_draft(result))
         scored.after_end_s = after_end
         missed = missed_facts(call, result.summary)
@@ -285,7 +286,7 @@ def format_summary(summary: dict[str, Any], mode: str) -> str:
     after = summary["after_end_s"]
     if after["p95"] is not None:
         lines.append(
-            f"call's end → final note (live path): p50 {after['p50']:.2f} s, "
+            f"last word of the call → final note (live path): p50 {after['p50']:.2f} s, "
             f"p95 {after['p95']:.2f} s (target p95 ≤ 1 s)"
         )
     return "\n".join(lines)

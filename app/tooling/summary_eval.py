@@ -26,7 +26,7 @@ from typing import Any
 
 from app.coaching.mood import SentimentScorer
 from app.coaching.playbook import Playbook
-from app.events import SUMMARY_SECTIONS, Event, Summary, SummaryDraft, SummaryItem
+from app.events import SUMMARY_SECTIONS, Committed, Event, Summary, SummaryDraft, SummaryItem
 from app.paths import resources_dir
 from app.pipeline.analyze import CallResult, analyze_offline, analyze_realtime
 from app.pipeline.call import CallSetup
@@ -136,14 +136,15 @@ def _timed_draft(result: CallResult) -> float:
 
 
 class _DraftClock:
-    """Realtime runs: the wall time of the last note drafted."""
+    """Realtime runs: when the note was last complete — the wall time the stages had been
+    through the newest line (a line that changes nothing in the note still completes it)."""
 
     def __init__(self) -> None:
         self.last: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, SummaryDraft):
+        if isinstance(event, SummaryDraft | Committed):
             with self._lock:
                 self.last = time.monotonic()
 

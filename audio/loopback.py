@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LOOPBACK_RATE = 48_000  # what output devices run at; the session resamples to 16 kHz
 BLOCK_SECONDS = 0.02
+READER_STOP_WAIT_S = 3.0  # for the readers to close their streams at stop
 BUFFER_SECONDS = 30.0
 WATCH_SECONDS = 0.05
 GAP_SECONDS = 0.25  # a reader this far behind the clock is not delivering: silence fills in
@@ -126,6 +127,7 @@ class LoopbackSource(WatchedInput):
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._reader: threading.Thread | None = None
+        self._readers: list[threading.Thread] = []  # every reader started, old ones too
         self._reader_stop = threading.Event()
         self._target = device.speaker_id  # the output recorded now (the default's, if following)
         self._default_checked = 0.0
@@ -153,10 +155,14 @@ class LoopbackSource(WatchedInput):
         self._stopping.set()
         if self._pacer is not None:
             self._pacer.join()
-        # the reader may be blocked in a read that never returns (WASAPI, nothing playing):
-        # it is a daemon thread and drops what it reads once stopping
-        if self._reader is not None:
-            self._reader.join(timeout=1.0)
+        # a reader may be blocked in a read that never returns (WASAPI, nothing playing):
+        # it is a daemon thread and drops what it reads once stopping. Closing the sound
+        # server's stream can take a while on a busy machine, so each gets a bounded wait;
+        # readers left behind by a device switch are waited for too.
+        deadline = time.monotonic() + READER_STOP_WAIT_S
+        for reader in self._readers:
+            reader.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._readers = [r for r in self._readers if r.is_alive()]
         self.buffer.close()
 
     # -- the device ----------------------------------------------------------------------------
@@ -201,6 +207,7 @@ class LoopbackSource(WatchedInput):
             daemon=True,
         )
         self._reader.start()
+        self._readers = [*(r for r in self._readers if r.is_alive()), self._reader]
 
     def _read(self, microphone: Any, stop: threading.Event) -> None:
         block = int(self.samplerate * BLOCK_SECONDS)

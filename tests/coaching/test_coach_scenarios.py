@@ -1,8 +1,8 @@
 """The coach on the scripted scenario calls, through real speech-to-text and sentiment.
 
-Measured with tiny.en (README, "The coach"): 17 of 21 expected cues offline; the misses are
-speech-recognition errors on synthetic voices ("damn" heard as "time", a 300 words/min turn
-losing half its words). The floors below leave room for run-to-run variation; the calm calls
+Measured with tiny.en (README, "The coach"): 22 of 27 expected cues offline; the misses are
+speech-recognition errors on synthetic voices ("damn" heard as "time") and `interrupting`,
+which the live path does not yet see (the agent's line opens on the client's bleed). The floors below leave room for run-to-run variation; the calm calls
 must stay free of de-escalation cues.
 """
 
@@ -39,7 +39,8 @@ def test_situations_are_recognised(offline_results):
     total = sum(count for _, count in summary["recall"].values())
     print(summary)
     assert hits / total >= 0.75
-    for kind in ("abuse", "abuse_continues", "anger", "frustration", "long_silence", "jargon"):
+    for kind in ("abuse", "abuse_continues", "anger", "frustration", "long_silence", "jargon",
+                 "raised_voice", "no_without_reason"):  # fmt: skip
         hit, count = summary["recall"][kind]
         assert hit == count, kind
 

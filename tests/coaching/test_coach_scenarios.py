@@ -2,8 +2,9 @@
 
 Measured with tiny.en (README, "The coach"): 22 of 27 expected cues offline; the misses are
 speech-recognition errors on synthetic voices ("damn" heard as "time") and `interrupting`,
-which the live path does not yet see (the agent's line opens on the client's bleed). The floors below leave room for run-to-run variation; the calm calls
-must stay free of de-escalation cues.
+which the live path does not yet see (the agent's line opens on the client's bleed). The
+floors below leave room for run-to-run variation; the calm calls must stay free of
+de-escalation cues.
 """
 
 from __future__ import annotations

@@ -388,7 +388,8 @@ class Coach:
         backchannel = self.wording.find("backchannel", words)
         if backchannel and sum(m.end - m.start for m in backchannel) >= len(words):
             return []
-        negative = (client.sentiment or {}).get("label") == "negative"
+        scores = (client.sentiment or {}).get("scores", {})
+        negative = float(scores.get("negative", 0.0)) >= rule.setting("client_negative_min")
         if self._mood > rule.setting("client_mood_max") and not negative:
             return []
         return [_Detected("interrupting", agent)]

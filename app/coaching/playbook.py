@@ -73,7 +73,12 @@ DETECTION_KEYS: dict[str, dict[str, type]] = {
         "baseline_lines_min": int,
         "settle_s": float,
     },
-    "interrupting": {"overlap_min_s": float, "agent_min_s": float, "client_mood_max": float},
+    "interrupting": {
+        "overlap_min_s": float,
+        "agent_min_s": float,
+        "client_mood_max": float,
+        "client_negative_min": float,
+    },
 }
 LEXICON_LISTS = (
     "profanity",

@@ -69,6 +69,11 @@ def test_backchannels_a_calm_client_and_turn_taking_are_not_interrupting():
         (agent(2, 13.0, -30.0, "Sorry, I see, go on.", 13.6), NEGATIVE),  # too short
         (agent(2, 13.0, -30.0, "Could you read me the error message?", 15.5), CALM),
         (agent(2, 16.5, -30.0, "I see, let me check that for you now.", 19.0), NEGATIVE),
+        (agent(2, 13.0, -30.0, "No problem, no problem.", 14.4), NEGATIVE),  # reassurance
+        (
+            agent(2, 13.0, -30.0, "Which model is it, do you know the year?", 15.5),
+            {"label": "negative", "scores": {"negative": 0.5, "neutral": 0.34, "positive": 0.16}},
+        ),
     ):
         coach = Coach(load_playbook())
         events = [Committed(client_line(1, 10.0, 16.0, sentiment)), Committed(line)]

@@ -16,6 +16,7 @@ from app.coaching.playbook import Playbook
 from app.coaching.wording import PhraseList
 from app.paths import resources_dir
 from models.sentiment import LABELS
+from models.training.data import callcentre_lines
 
 COMPLAINT_LINES = resources_dir() / "sentiment" / "complaint_lines.tsv"
 CALLCENTRE_LINES = resources_dir() / "sentiment" / "callcentre_lines.tsv"
@@ -43,14 +44,8 @@ def load_complaint_lines(path: Path = COMPLAINT_LINES) -> list[Line]:
 
 
 def load_callcentre_lines(path: Path = CALLCENTRE_LINES) -> list[Line]:
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        text, _, label = raw.rpartition("\t")
-        if label in LABELS:
-            lines.append(Line(label, text))
-    return lines
+    """The call-centre lines, read by the sentiment evaluation's own reader (stdlib only)."""
+    return [Line(label, text) for text, label in callcentre_lines(path)]
 
 
 def score_set(

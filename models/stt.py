@@ -80,12 +80,17 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z' ]", " ", text.lower())).strip()
 
 
+SHORT_SOUND_S = 1.5
+SHORT_SOUND_MIN_LOGPROB = -1.3
+
+
 def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: float) -> bool:
     """True for text Whisper made up rather than heard.
 
     Whisper's own rule (high no-speech probability *and* low confidence), runaway
-    repetition, more words than a person can say, and stock subtitle phrases that come
-    with weak evidence.
+    repetition, more words than a person can say, stock subtitle phrases that come
+    with weak evidence, and a guess at a short sound (an "mm-hm" read as "I'm gonna kill
+    him.", confidence -1.55).
     """
     normal = _normal(text)
     if not normal:
@@ -96,6 +101,8 @@ def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: f
     if len(data) > 40 and len(data) / len(zlib.compress(data)) > 2.4:
         return True
     if len(normal.split()) > 8 * max(seconds, 0.5) + 4:
+        return True
+    if seconds < SHORT_SOUND_S and avg_logprob < SHORT_SOUND_MIN_LOGPROB:
         return True
     return normal in _STOCK_PHRASES and (no_speech_prob > 0.15 or avg_logprob < -0.6)
 

@@ -9,6 +9,10 @@ An agent on speakers is the other case: the mic hears the client's line again, l
 quieter, as loud as the speakers are. It is an echo (:func:`is_echo`) when the utterance's
 level follows the other side's, frame by frame, at some delay up to 320 ms; the agent
 talking over the client has an envelope of their own and is kept.
+
+Double-talk joins the two cases: the agent starts while the client's bleed is already an
+utterance on the agent's line, and a decoder would write the client's words into the agent's
+line. :func:`own_voice_spans` keeps the stretches where the side's own voice is heard.
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ ECHO_MAX_LAG_FRAMES = 10  # 320 ms of 32 ms frames
 ECHO_MIN_CORRELATION = 0.8
 ECHO_MIN_DROP_DB = 3.0  # an echo is quieter than what it echoes
 LEVEL_FLOOR_DBFS = -70.0
+# Only the other side heard for this long at an utterance's edge (or, inside it, the longer
+# gap) is cut off: shorter stretches are pauses between one's own words.
+EDGE_FRAMES = 6  # 192 ms
+GAP_FRAMES = 19  # 608 ms
+MIN_SPAN_FRAMES = 8  # 256 ms: a shorter remainder is not a line
+OWN_RANGE_DB = 20.0  # a frame this far under one's usual speaking level is not one's voice
 
 
 class SpeechLevel:
@@ -64,6 +74,50 @@ def is_crosstalk(
     if other_level < MIN_OTHER_DBFS:
         return False
     return (other_level - other_typical) - (own_level - own_typical) > MARGIN_DB
+
+
+def own_voice_spans(
+    own: np.ndarray, other: np.ndarray, own_typical: float, other_typical: float
+) -> list[tuple[int, int]]:
+    """Frame ranges ``[a, b)`` of an utterance (frame levels of both sides, dBFS) where its
+    own speaker talks. A frame is the other side's when the other is at speaking level and,
+    relative to how loud each side usually speaks, much louder than this side (its bleed, or
+    this side silent while the other talks); it is this side's when this side is near its own
+    speaking level. A stretch of neither, mostly the other's voice, is cut off at either edge
+    and splits the utterance when inside; what is left shorter than a syllable is dropped.
+    Returns ``[(0, len(own))]`` when nothing is cut."""
+    n = min(own.size, other.size)
+    whole = [(0, int(own.size))]
+    if n == 0:
+        return whole
+    relative = own[:n] - own_typical
+    others = (other[:n] >= MIN_OTHER_DBFS) & ((other[:n] - other_typical) - relative > MARGIN_DB)
+    if not others.any():
+        return whole
+    voiced = np.concatenate([~others & (relative > -OWN_RANGE_DB), np.ones(own.size - n, bool)])
+    others = np.concatenate([others, np.zeros(own.size - n, dtype=bool)])
+    cuts = []
+    index = 0
+    while index < voiced.size:
+        if voiced[index]:
+            index += 1
+            continue
+        end = index
+        while end < voiced.size and not voiced[end]:
+            end += 1
+        at_edge = index == 0 or end == voiced.size
+        long_enough = end - index >= (EDGE_FRAMES if at_edge else GAP_FRAMES)
+        if long_enough and others[index:end].mean() >= 0.5:
+            cuts.append((index, end))
+        index = end
+    if not cuts:
+        return whole
+    spans, start = [], 0
+    for cut_start, cut_end in cuts:
+        spans.append((start, cut_start))
+        start = cut_end
+    spans.append((start, voiced.size))
+    return [(a, b) for a, b in spans if b - a >= MIN_SPAN_FRAMES]
 
 
 def is_echo(own: np.ndarray, other_before: np.ndarray) -> bool:

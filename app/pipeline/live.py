@@ -33,12 +33,16 @@ from app.pipeline.crosstalk import (
     is_crosstalk,
     is_echo,
     loud_level,
+    own_voice_spans,
 )
 from audio.sides import Side
 from audio.vad import FRAME, SAMPLE_RATE, Segmenter, Utterance, VadSettings
 from models.stt import Decoded, has_loop, is_invented
 
 log = logging.getLogger(__name__)
+
+OTHER_VOICE = "crosstalk"
+PART_PAD = 1600  # 100 ms of audio kept around a part cut out of an utterance
 
 
 class Decoder(Protocol):
@@ -116,6 +120,7 @@ class LiveTranscriber:
         self._revise: list[Side] = []  # sides whose open lines wait to be decoded together
         self._held: dict[Side, list[Utterance]] = {side: [] for side in Side}  # hold_stretches
         self._last_start = dict.fromkeys(Side, -1)  # sample where each side's last line began
+        self._last_end = dict.fromkeys(Side, -1)  # … and where it ended
         self._interim_cost = 0.0
         self.stats = DecodeStats()
 
@@ -196,6 +201,42 @@ class LiveTranscriber:
         if self._shown_interim[side]:
             events.append(Partial(side, utterance.start, ""))
             self._shown_interim[side] = False
+        covered = utterance.start_sample
+        for part in self._own_voice(side, utterance):
+            if part.start_sample > covered:
+                events.append(Discarded(side, covered / SAMPLE_RATE, part.start, OTHER_VOICE))
+            events.extend(self._commit_part(side, part))
+            covered = part.end_sample
+        if covered < utterance.end_sample:
+            events.append(Discarded(side, covered / SAMPLE_RATE, utterance.end, OTHER_VOICE))
+        return events
+
+    def _own_voice(self, side: Side, utterance: Utterance) -> list[Utterance]:
+        """The utterance cut to where this side's own voice is heard (``own_voice_spans``):
+        an agent who starts over the client's bleed on their line gets a line of their own
+        words, starting when they started."""
+        first, last = utterance.voiced_frames
+        spans = own_voice_spans(
+            self._frame_levels(side, utterance),
+            self._frame_levels(side.other, utterance),
+            self._levels[side].typical,
+            self._levels[side.other].typical,
+        )
+        if not spans or (len(spans) == 1 and spans[0][0] == 0 and first + spans[0][1] >= last):
+            # nothing cut, or nothing of their own: the checks on the whole utterance decide
+            return [utterance]
+        parts = []
+        end_of_audio = utterance.audio_offset + len(utterance.audio)
+        for a, b in spans:
+            start, end = (first + a) * FRAME, (first + b) * FRAME
+            lo = max(start - PART_PAD, utterance.audio_offset)
+            hi = min(end + PART_PAD, end_of_audio)
+            audio = utterance.audio[lo - utterance.audio_offset : hi - utterance.audio_offset]
+            parts.append(Utterance(start, end, audio, lo, (first + a, first + b)))
+        return parts
+
+    def _commit_part(self, side: Side, utterance: Utterance) -> list[Event]:
+        events: list[Event] = []
         own = self._frame_levels(side, utterance)
         other = self._frame_levels(side.other, utterance)
         own_level, _ = loud_level(own)
@@ -234,18 +275,20 @@ class LiveTranscriber:
         )  # fmt: skip
         self._keep_open(side, _Line(segment.id, utterance, decoded.text))
         self._last_start[side] = utterance.start_sample
+        self._last_end[side] = utterance.end_sample
         events.append(Committed(segment))
         return events
 
     # -- stretches: a speaker going on after a short pause -------------------------------
     def _joins(self, side: Side, first: Utterance, last: Utterance, new: Utterance) -> bool:
         """Does ``new`` go on the stretch ``first``…``last``: a short pause, not too long in
-        all, and the other side did not take the turn in between?"""
+        all, and the other side did not take the turn in between (nor talk on past ``last``'s
+        end, over it)?"""
         s = self.settings
         return (
             new.start - last.end <= s.revise_gap_s
             and new.end - first.start <= s.revise_max_s
-            and self._last_start[side.other] <= last.end_sample
+            and self._last_end[side.other] <= last.end_sample
         )
 
     def _hold(
@@ -262,6 +305,7 @@ class LiveTranscriber:
             events = self._commit_held(side)
         self._held[side].append(utterance)
         self._last_start[side] = utterance.start_sample
+        self._last_end[side] = utterance.end_sample
         return events
 
     def _stretch_over(self, side: Side) -> bool:
@@ -419,6 +463,13 @@ class LiveTranscriber:
         other = self._segmenters[side.other].levels.between(first, last)
         self._last_interim_at[side] = len(audio)
         typical, other_typical = self._levels[side].typical, self._levels[side.other].typical
+        spans = own_voice_spans(own, other, typical, other_typical)
+        if not spans or spans[-1][1] < own.size:
+            return []  # only the other side's voice, now
+        if spans[-1][0] > 0:  # started over the other side's voice: preview only their words
+            first += spans[-1][0]
+            own, other = own[spans[-1][0] :], other[spans[-1][0] :]
+            audio = audio[max(0, len(audio) - own.size * FRAME - PART_PAD) :]
         before = self._segmenters[side.other].levels.between(first - ECHO_MAX_LAG_FRAMES, last)
         if (
             loud_level(own)[0] < s.quiet_dbfs
@@ -442,5 +493,5 @@ class LiveTranscriber:
         ):
             return []
         self._shown_interim[side] = True
-        start = self._segmenters[side].active_start or 0.0
+        start = max(self._segmenters[side].active_start or 0.0, first * FRAME / SAMPLE_RATE)
         return [Partial(side, start, decoded.text)]

@@ -99,3 +99,30 @@ def test_an_agent_on_speakers_does_not_repeat_the_client(delay_ms, bleed_db, tmp
         assert "calling" in said and "account" in said  # the agent's own lines are kept
         if double_talk:  # talking over the client is kept, not taken for the echo
             assert "please" in said.split("account", 1)[1], said
+
+
+def test_an_agent_who_starts_over_the_client_gets_only_their_own_words(tmp_path, tiny_engine):
+    """The client's bleed is already an utterance on the agent's line when the agent talks
+    over them: the agent's line starts when they started and holds only their words."""
+    venting = speak(
+        "This is the third time this month, we lose half a day every single time and "
+        "I have to explain to my manager why nothing got done.",
+        "en-us+f3",
+    )
+    cutting_in = speak("Right, but which drive letter are you using?")
+    client = np.concatenate([silence(0.5), venting, silence(4.0)])
+    agent = np.zeros(len(client), dtype=np.float32)
+    starts_at = 0.5 + len(venting) / 16000 - 2.5  # 2.5 s before the client finishes
+    at = int(starts_at * 16000)
+    agent[at : at + len(cutting_in)] += cutting_in
+    agent += client * 10 ** (-28 / 20)  # the client's voice leaking into the agent's line
+    client[at : at + len(cutting_in)] += cutting_in * 10 ** (-28 / 20)
+    path = write_stereo(tmp_path / "call.wav", agent, client)
+    segments = analyze_offline(call_file_channels(path), CallSetup(tiny_engine)).segments
+    agent_lines = [s for s in segments if s.speaker is Side.AGENT]
+    assert len(agent_lines) == 1
+    assert abs(agent_lines[0].start - starts_at) < 0.6
+    agent_text = normalise(agent_lines[0].text)
+    assert "letter" in agent_text and "manager" not in agent_text and "month" not in agent_text
+    client_text = normalise(" ".join(s.text for s in segments if s.speaker is Side.CLIENT))
+    assert "manager" in client_text and "letter" not in client_text

@@ -6,7 +6,6 @@ complaint-style lines kept out of training and out of the lexicon's writing
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from app.coaching.playbook import Playbook
 from app.coaching.wording import PhraseList
 from app.paths import resources_dir
 from models.sentiment import LABELS
-from models.training.data import callcentre_lines
+from models.training.data import callcentre_lines, labelled_lines
 
 COMPLAINT_LINES = resources_dir() / "sentiment" / "complaint_lines.tsv"
 CALLCENTRE_LINES = resources_dir() / "sentiment" / "callcentre_lines.tsv"
@@ -38,9 +37,7 @@ class SetScore:
 
 
 def load_complaint_lines(path: Path = COMPLAINT_LINES) -> list[Line]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t"))
-    return [Line(label, text) for label, text in rows[1:] if label in LABELS]
+    return [Line(label, text) for text, label in labelled_lines(path)]
 
 
 def load_callcentre_lines(path: Path = CALLCENTRE_LINES) -> list[Line]:

@@ -3,10 +3,11 @@
 Every loader returns plain ``(text, label)`` pairs with labels from :data:`LABELS`. Nothing is
 copied into the repository. Licences and provenance are in ``SOURCES.md`` of the data folder.
 
-* Training: SemEval-2017 Task 4A English tweets cleaned the way TweetEval did it, and the
-  GoEmotions sentiment groups (Apache-2.0).
+* Training: SemEval-2017 Task 4A English tweets cleaned the way TweetEval did it, the
+  GoEmotions sentiment groups (Apache-2.0), and our own support-call client lines
+  (``resources/sentiment/support_training_lines.tsv``: complaints as a support line hears them).
 * Evaluation only: TweetEval test, SST-2 dev (binary), GoEmotions group test, MELD test
-  (GPL-3.0: never trained on) and our own call-centre lines.
+  (GPL-3.0: never trained on), our own call-centre lines and complaint set.
 """
 
 from __future__ import annotations
@@ -171,6 +172,20 @@ def callcentre_lines(path: Path) -> list[Example]:
         text, _, label = line.rpartition("\t")
         if label not in LABELS or not text.strip():
             raise ValueError(f"{path}:{number}: expected text<TAB>negative|neutral|positive")
+        examples.append((text.strip(), label))
+    return examples
+
+
+def labelled_lines(path: Path) -> list[Example]:
+    """Our own lines written ``label<TAB>text``, after a ``label<TAB>text`` header; ``#``
+    starts a comment."""
+    examples = []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip() or line.startswith("#") or line == "label\ttext":
+            continue
+        label, _, text = line.partition("\t")
+        if label not in LABELS or not text.strip():
+            raise ValueError(f"{path}:{number}: expected negative|neutral|positive<TAB>text")
         examples.append((text.strip(), label))
     return examples
 

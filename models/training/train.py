@@ -1,8 +1,10 @@
 """Fine-tune all-MiniLM-L6-v2 for client sentiment and export it as an int8 ONNX model.
 
 The whole encoder is trained (not only a head) on SemEval-2017 4A tweets plus a seeded subset of
-GoEmotions sentiment groups, half of the examples rewritten spoken-style (lower case, no
-punctuation) because live transcripts look like that. Head: mean pooling over the tokens (as
+GoEmotions sentiment groups and our own support-call client lines (repeated: there are only a
+thousand, and they teach how complaints sound on a support line: repeat contact, waits, broken
+promises, sarcasm), half of the examples rewritten spoken-style (lower case, no punctuation)
+because live transcripts look like that. Head: mean pooling over the tokens (as
 all-MiniLM-L6-v2 was trained), dropout, one linear layer. The loss is weighted by inverse class
 frequency: negative clients are the rarest class in the data and the one that matters most.
 
@@ -38,6 +40,7 @@ from models.training.data import (
     Example,
     goemotions_group,
     label_counts,
+    labelled_lines,
     semeval_train,
     subsample,
     with_spoken_style,
@@ -47,6 +50,10 @@ CONFIG_NAME = "calmline-sentiment.json"
 ONNX_OPSET = 17
 SPOKEN_STYLE_PROBABILITY = 0.5
 GOEMOTIONS_EXAMPLES = 12_000
+SUPPORT_LINES = (
+    Path(__file__).resolve().parents[2] / "resources" / "sentiment" / "support_training_lines.tsv"
+)
+SUPPORT_REPEATS = 4
 WARMUP_FRACTION = 0.06
 WEIGHT_DECAY = 0.01
 LOG_EVERY_SECONDS = 30.0
@@ -77,15 +84,28 @@ def training_examples(
     """The training mix (shuffled, spoken-style applied) and a summary for the model config."""
     tweets = semeval_train(data_dir)
     reddit = subsample(goemotions_group(data_dir, "train"), GOEMOTIONS_EXAMPLES, seed)
-    mixed = subsample(tweets + reddit, limit, seed)
+    support = labelled_lines(SUPPORT_LINES)
+    mixed = subsample(tweets + reddit + support * SUPPORT_REPEATS, limit, seed)
     mixed = with_spoken_style(mixed, SPOKEN_STYLE_PROBABILITY, seed)
     summary = {
         "semeval2017_task4a_tweets": {"available": len(tweets), **label_counts(tweets)},
         "goemotions_group_train": {"used": len(reddit), **label_counts(reddit)},
+        "calmline_support_lines": {
+            "lines": len(support),
+            "repeats": SUPPORT_REPEATS,
+            **label_counts(support),
+        },
         "examples_trained": len(mixed),
         "label_counts_trained": label_counts(mixed),
         "spoken_style_probability": SPOKEN_STYLE_PROBABILITY,
-        "never_trained_on": ["TweetEval val/test", "SST-2", "MELD", "GoEmotions dev/test"],
+        "never_trained_on": [
+            "TweetEval val/test",
+            "SST-2",
+            "MELD",
+            "GoEmotions dev/test",
+            "Calmline call-centre lines",
+            "Calmline complaint set",
+        ],
     }
     return mixed, summary
 

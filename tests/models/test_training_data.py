@@ -1,0 +1,55 @@
+"""Our own sentiment training lines: well-formed, and kept apart from the evaluation sets."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+
+import pytest
+
+from app.tooling.complaint_eval import CALLCENTRE_LINES, COMPLAINT_LINES
+from models.training.data import LABELS, callcentre_lines, labelled_lines
+from models.training.train import SUPPORT_LINES
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+
+def _four_grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+
+
+def test_the_support_lines_cover_every_label_without_repeats():
+    lines = labelled_lines(SUPPORT_LINES)
+    counts = Counter(label for _, label in lines)
+    assert all(counts[label] >= 100 for label in LABELS)
+    assert counts["negative"] >= 500  # complaints are what the model has to learn
+    texts = [" ".join(_words(text)) for text, _ in lines]
+    assert len(set(texts)) == len(texts)
+
+
+def test_no_training_line_is_close_to_an_evaluation_line():
+    evaluation = [text for text, _ in labelled_lines(COMPLAINT_LINES)]
+    evaluation += [text for text, _ in callcentre_lines(CALLCENTRE_LINES)]
+    held_out = [(_words(text), _four_grams(_words(text))) for text in evaluation]
+    close = []
+    for text, _ in labelled_lines(SUPPORT_LINES):
+        words = _words(text)
+        grams = _four_grams(words)
+        matcher = difflib.SequenceMatcher(None, words)
+        for other, other_grams in held_out:
+            matcher.set_seq1(other)
+            if len(grams & other_grams) >= 2 or (
+                matcher.real_quick_ratio() > 0.6 and matcher.ratio() > 0.6
+            ):
+                close.append((text, " ".join(other)))
+    assert close == []
+
+
+def test_a_malformed_line_names_its_place(tmp_path):
+    path = tmp_path / "lines.tsv"
+    path.write_text("label\ttext\nnegative\tIt is still broken.\nangry\tWhat now?\n")
+    with pytest.raises(ValueError, match=r"lines.tsv:3: expected negative\|neutral\|positive"):
+        labelled_lines(path)

@@ -159,6 +159,7 @@ class CallReview(QWidget):
         self.record: CallRecord | None = None
         self.title = QLabel("Choose a call")
         self.title.setFont(scaled_font(self.font(), 1.2, bold=True))
+        self.talk = QLabel("")
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -181,6 +182,7 @@ class CallReview(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.talk)
         layout.addWidget(self.plot)
         layout.addWidget(tabs, 1)
         layout.addWidget(self.exports)
@@ -191,6 +193,7 @@ class CallReview(QWidget):
         who = info.client_name or "unknown client"
         ticket = f", ticket {info.ticket_id}" if info.ticket_id else ""
         self.title.setText(f"{info.started_at:%A %d %B %Y, %H:%M} — {who}{ticket}")
+        self.talk.setText(record.talk.describe())
         self.transcript.setHtml(self._transcript_html(record))
         self.notes.setPlainText(record.notes or "(no notes)")
         done = [e for e in record.exports]

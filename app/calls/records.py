@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app import __version__
+from app.calls.talk import TalkTime, talk_time
 from app.events import Summary
 
 CALL_STATUSES = ("live", "ended", "interrupted", "recovered")
@@ -111,6 +112,11 @@ class CallRecord:
     def worst_mood(self) -> float | None:
         return min((m.value for m in self.mood), default=None)
 
+    @property
+    def talk(self) -> TalkTime:
+        """Talk time and overtalk per side, from the stored lines' times."""
+        return talk_time((s.speaker, s.start, s.end) for s in self.segments)
+
     def to_json(self) -> dict[str, Any]:
         """The whole record; the segment, mood, cue and flag entries keep the shape of
         ``calmline analyze`` JSON."""
@@ -177,6 +183,7 @@ class CallRecord:
                 for i in self.incidents
             ],
             "summary": self.summary.to_json() if self.summary is not None else None,
+            "talk": self.talk.to_json(),
             "notes": self.notes,
             "checklist": dict(self.checklist),
             "exports": [

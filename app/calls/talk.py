@@ -21,6 +21,26 @@ class TalkTime:
         total = self.agent_s + self.client_s
         return self.agent_s / total if total > 0 else None
 
+    def to_json(self) -> dict[str, float | None]:
+        share = self.agent_share
+        return {
+            "agent_s": round(self.agent_s, 2),
+            "client_s": round(self.client_s, 2),
+            "agent_share": None if share is None else round(share, 3),
+            "agent_overtalk_s": round(self.agent_overtalk_s, 2),
+            "client_overtalk_s": round(self.client_overtalk_s, 2),
+        }
+
+    def describe(self) -> str:
+        """One line for a person: "You talked 46% · you over the client 4 s · …"."""
+        share = self.agent_share
+        if share is None:
+            return "No speech recorded."
+        return (
+            f"You talked {share:.0%} of the time · you over the client "
+            f"{self.agent_overtalk_s:.0f} s · the client over you {self.client_overtalk_s:.0f} s"
+        )
+
     def __add__(self, other: TalkTime) -> TalkTime:
         return TalkTime(
             self.agent_s + other.agent_s,

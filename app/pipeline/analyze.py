@@ -13,6 +13,7 @@ import numpy as np
 from app import __version__
 from app.calls.mapping import cue_record, flag_record, incident_record, mood_point, segment_record
 from app.calls.records import CallInfo, CallRecord
+from app.calls.talk import talk_time
 from app.events import (
     ChecklistTick,
     Committed,
@@ -97,6 +98,7 @@ class CallResult:
             "flags": [f.to_json() for f in self.flags],
             "incidents": [n.to_json() for n in self.incidents],
             "summary": self.summary.to_json(),
+            "talk": talk_time((s.speaker.value, s.start, s.end) for s in self.segments).to_json(),
         }
         latencies = self.latencies or [
             s.latency_s for s in self.segments if s.latency_s is not None

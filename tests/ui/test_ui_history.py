@@ -92,6 +92,7 @@ def test_a_call_opens_with_tinted_lines_and_marks_that_jump(qtbot, history):
     qtbot.waitUntil(lambda: history.review.record is not None, timeout=10_000)
     review = history.review
     assert "Lee Wong" in review.title.text()
+    assert review.talk.text().startswith("You talked ") and "over the client" in review.talk.text()
     page = review.transcript.toHtml()
     assert "Are you an idiot?" in page and "rgba(" in page  # client lines tinted
     assert len(review._marks.points()) == 2  # the cue and the flag

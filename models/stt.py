@@ -82,6 +82,7 @@ def _normal(text: str) -> str:
 
 SHORT_SOUND_S = 1.5
 SHORT_SOUND_MIN_LOGPROB = -1.3
+SHORT_SOUND_WORDS_PER_S = 2.5
 
 
 def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: float) -> bool:
@@ -89,8 +90,9 @@ def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: f
 
     Whisper's own rule (high no-speech probability *and* low confidence), runaway
     repetition, more words than a person can say, stock subtitle phrases that come
-    with weak evidence, and a guess at a short sound (an "mm-hm" read as "I'm gonna kill
-    him.", confidence -1.55).
+    with weak evidence, and an unsure guess of more words than a short sound holds (an
+    "mm-hm" of 0.8 s read as "I'm gonna kill him.", confidence -1.55; an unsure "Better!"
+    of 0.4 s is kept).
     """
     normal = _normal(text)
     if not normal:
@@ -102,7 +104,11 @@ def is_invented(text: str, avg_logprob: float, no_speech_prob: float, seconds: f
         return True
     if len(normal.split()) > 8 * max(seconds, 0.5) + 4:
         return True
-    if seconds < SHORT_SOUND_S and avg_logprob < SHORT_SOUND_MIN_LOGPROB:
+    if (
+        seconds < SHORT_SOUND_S
+        and avg_logprob < SHORT_SOUND_MIN_LOGPROB
+        and len(normal.split()) > SHORT_SOUND_WORDS_PER_S * seconds + 1
+    ):
         return True
     return normal in _STOCK_PHRASES and (no_speech_prob > 0.15 or avg_logprob < -0.6)
 

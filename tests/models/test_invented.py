@@ -22,6 +22,8 @@ def test_made_up_text(text, logprob, no_speech, seconds):
     ("text", "logprob", "no_speech", "seconds"),
     [
         ("Okay.", -1.08, 0.21, 0.65),  # a short reply heard over the other side
+        ("Better!", -1.67, 0.26, 0.42),  # short and unsure, but one word fits the sound
+        ("Okay, thank you.", -1.4, 0.2, 0.8),
         ("Yes, the S drive.", -0.4, 0.02, 1.2),
         ("My laptop will not connect to the office network.", -1.5, 0.1, 3.0),  # long, unsure
     ],

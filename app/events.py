@@ -76,6 +76,15 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class SpeechStarted:
+    """``speaker``'s own voice began at ``t`` (voice activity, before any text): the coach
+    knows who holds the turn a second before the first interim text could say so."""
+
+    speaker: Side
+    t: float
+
+
+@dataclass(frozen=True)
 class Discarded:
     """An utterance that produced no text (crosstalk from the other side, or noise)."""
 
@@ -357,6 +366,7 @@ Event = (
     Committed
     | Revised
     | Partial
+    | SpeechStarted
     | Discarded
     | Degraded
     | InputLost

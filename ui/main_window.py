@@ -41,6 +41,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SpeechStarted,
     SummaryDraft,
 )
 from app.pipeline.call import CallSetup
@@ -575,8 +576,8 @@ class MainWindow(QMainWindow):
                 self._on_input_change(event)
             case SummaryDraft():
                 self.notes.draft.merge(event.summary)
-            case Discarded():
-                pass  # nothing to show: no words were heard
+            case Discarded() | SpeechStarted():
+                pass  # nothing to show: no words yet (or none were heard)
             case _:
                 assert_never(event)
 

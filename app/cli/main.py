@@ -35,6 +35,7 @@ from app.events import (
     MoodUpdate,
     Partial,
     Revised,
+    SpeechStarted,
     SummaryDraft,
 )
 from app.paths import DEMO_CALL, cache_dir, user_playbook_path
@@ -131,7 +132,7 @@ class TranscriptPrinter:
                     )
                     print(text[: width + 20] + "…\033[0m", end="", file=out, flush=True)
                     self._interim_shown = True
-            case Discarded() | CueCleared() | ChecklistTick() | SummaryDraft():
+            case Discarded() | SpeechStarted() | CueCleared() | ChecklistTick() | SummaryDraft():
                 pass  # not shown on a terminal
             case _:
                 assert_never(event)

@@ -36,6 +36,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SpeechStarted,
     SummaryDraft,
     clock,
 )
@@ -91,7 +92,8 @@ class Coach:
         self._agent_levels: list[float] = []  # speech level of the agent's ordinary lines
         self._raised_run = 0  # the agent's loud lines in a row
         self._last_line: dict[Side, Segment] = {}
-        self._agent_talking_at: float | None = None  # the agent's interim text after it
+        self._agent_talking_at: float | None = None  # the agent speaking again after it
+        self._client_took_turn = False  # … or the client speaking first: no reason is coming
 
     # -- the stage interface -------------------------------------------------------------
     def __call__(self, events: list[Event]) -> list[Event]:
@@ -131,6 +133,15 @@ class Coach:
                     self._silence_cued = False
                     if event.speaker is Side.AGENT and self._refusal is not None:
                         self._agent_talking_at = event.start
+            case SpeechStarted():
+                waiting = self._refusal
+                if waiting is not None and event.t > waiting.end:
+                    if event.speaker is Side.AGENT:
+                        self._agent_talking_at = event.t
+                    elif self._agent_talking_at is None:
+                        self._client_took_turn = True
+                        self._advance(event.t, out)
+                        out.extend(self._check_refusal_waited())
             case InputLost():
                 self._inputs_lost.add(event.speaker)
             case InputRestored():
@@ -401,6 +412,7 @@ class Coach:
         refusal = self.wording.has("refusal", words)
         found = []
         waiting, self._refusal, self._agent_talking_at = self._refusal, None, None
+        self._client_took_turn = False
         # the agent going on to say more is taken as the reason ("That's not possible.
         # Licences come from your department's budget."); a bare "okay" or another no is not
         going_on = len(words) >= EXPLANATION_MIN_WORDS and not refusal
@@ -411,15 +423,18 @@ class Coach:
         return found
 
     def _check_refusal_waited(self) -> list[Any]:
-        """The agent stopped after a bare refusal: no next line came within the grace."""
+        """The agent stopped after a bare refusal: the client took the turn, or no next
+        line came within the grace."""
         waiting = self._refusal
         if waiting is None:
             return []
         if self._agent_talking_at is not None and self._now < self._agent_talking_at + 10.0:
-            return []  # still speaking (interim text that never commits is given up on)
-        if self._now < waiting.end + self.playbook["no_without_reason"].setting("grace_s"):
+            return []  # still speaking (speech that never commits is given up on)
+        grace_s = self.playbook["no_without_reason"].setting("grace_s")
+        grace_over = self._now >= waiting.end + grace_s
+        if not (self._client_took_turn or grace_over):
             return []
-        self._refusal = None
+        self._refusal, self._client_took_turn = None, False
         return self._raise_best([_Detected("no_without_reason", waiting)])
 
     def _mirrors_the_client(self, segment: Segment, words: list[str]) -> bool:

@@ -30,6 +30,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SpeechStarted,
     Summary,
     SummaryDraft,
 )
@@ -165,7 +166,10 @@ class Collector:
                 self.degraded.append(event)
             case SummaryDraft():
                 self.summary = event.summary
-            case Partial() | Discarded() | CueCleared() | InputLost() | InputRestored():
+            case (
+                Partial() | SpeechStarted() | Discarded() | CueCleared() | InputLost()
+                | InputRestored()
+            ):  # fmt: skip
                 pass  # not part of a call's results
             case _:
                 assert_never(event)

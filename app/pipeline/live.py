@@ -26,7 +26,16 @@ from typing import Protocol
 
 import numpy as np
 
-from app.events import Committed, Degraded, Discarded, Event, Partial, Revised, Segment
+from app.events import (
+    Committed,
+    Degraded,
+    Discarded,
+    Event,
+    Partial,
+    Revised,
+    Segment,
+    SpeechStarted,
+)
 from app.pipeline.crosstalk import (
     ECHO_MAX_LAG_FRAMES,
     SpeechLevel,
@@ -43,6 +52,7 @@ log = logging.getLogger(__name__)
 
 OTHER_VOICE = "crosstalk"
 PART_PAD = 1600  # 100 ms of audio kept around a part cut out of an utterance
+ONSET_FRAMES = 8  # 256 ms of one's own voice: someone started speaking
 
 
 class Decoder(Protocol):
@@ -122,6 +132,7 @@ class LiveTranscriber:
         self._last_start = dict.fromkeys(Side, -1)  # sample where each side's last line began
         self._last_end = dict.fromkeys(Side, -1)  # … and where it ended
         self._interim_cost = 0.0
+        self._announced: dict[Side, float | None] = dict.fromkeys(Side)  # utterance start told
         self.stats = DecodeStats()
 
     # -- input ---------------------------------------------------------------------------
@@ -163,6 +174,9 @@ class LiveTranscriber:
 
     # -- work ----------------------------------------------------------------------------
     def step(self, allow_interim: bool = True) -> list[Event]:
+        started = self._speech_started()
+        if started:
+            return started
         if self._pending:
             *_, side, utterance = heapq.heappop(self._pending)
             return self._commit(side, utterance)
@@ -175,6 +189,30 @@ class LiveTranscriber:
         if allow_interim:
             return self._interim()
         return []
+
+    def _speech_started(self) -> list[Event]:
+        """A side whose own voice has been heard for a syllable in the utterance going on
+        now (the other side's bleed does not count): said once per utterance."""
+        events: list[Event] = []
+        for side, segmenter in self._segmenters.items():
+            start = segmenter.active_start
+            if start is None or self._announced[side] == start:
+                continue
+            history = segmenter.levels
+            first, last = round(start * SAMPLE_RATE) // FRAME, history.frames
+            own = history.between(first, last)
+            other = self._segmenters[side.other].levels.between(first, last)
+            spans = own_voice_spans(
+                own, other, self._levels[side].typical, self._levels[side.other].typical
+            )
+            if not spans or spans[-1][1] < own.size or spans[-1][1] - spans[-1][0] < ONSET_FRAMES:
+                continue
+            a, b = spans[-1]
+            if loud_level(own[a:b])[0] < self.settings.quiet_dbfs:
+                continue
+            self._announced[side] = start
+            events.append(SpeechStarted(side, (first + a) * FRAME / SAMPLE_RATE))
+        return events
 
     def drain(self) -> list[Event]:
         """Commit (and revise) everything waiting (used at stop)."""

@@ -35,6 +35,7 @@ from app.events import (
     MoodUpdate,
     Partial,
     Revised,
+    SpeechStarted,
     Summary,
     SummaryDraft,
 )
@@ -80,7 +81,9 @@ def event_writes(event: Event) -> Write | None:
         case SummaryDraft():
             summary = event.summary
             return lambda store, call_id: store.set_summary(call_id, summary)
-        case Partial() | Discarded() | Degraded() | InputLost() | InputRestored():
+        case (
+            Partial() | SpeechStarted() | Discarded() | Degraded() | InputLost() | InputRestored()
+        ):  # fmt: skip
             return None
         case _:
             assert_never(event)

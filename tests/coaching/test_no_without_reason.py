@@ -10,7 +10,7 @@ import pytest
 
 from app.coaching.coach import Coach
 from app.coaching.playbook import load_playbook
-from app.events import Committed, Partial, Segment
+from app.events import Committed, Cue, Partial, Segment, SpeechStarted
 from app.pipeline.call import CallSetup
 from app.pipeline.textcall import Turn, coach_transcript, load_turns
 from audio.sides import Side
@@ -60,8 +60,26 @@ def test_the_cue_waits_while_the_agent_is_still_speaking():
     coach([Committed(reason)])
     assert [c.kind for c in coach.cues] == []
     coach([Committed(Segment(3, Side.AGENT, 7.0, 8.0, "That's not possible."))])
-    raised = [e for e in coach.tick(9.1) if getattr(e, "kind", "") == "no_without_reason"]
-    assert len(raised) == 1 and raised[0].t == pytest.approx(9.1)  # grace 1 s after the end
+    assert coach.tick(9.1) == []  # a pause is not the end of the agent's turn
+    raised = [e for e in coach.tick(10.1) if getattr(e, "kind", "") == "no_without_reason"]
+    assert len(raised) == 1 and raised[0].t == pytest.approx(10.1)  # 2 s of silence
+
+
+def test_the_client_taking_the_turn_ends_the_wait_and_the_agent_going_on_holds_it():
+    coach = Coach(load_playbook())
+    coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "No, we can't do that."))])
+    coach([SpeechStarted(Side.AGENT, 1.2)])  # the refusal line's own start: not news
+    out = coach([SpeechStarted(Side.CLIENT, 2.9)])
+    assert [e.kind for e in out if isinstance(e, Cue)] == ["no_without_reason"]
+    assert out[-1].t == pytest.approx(2.9)
+
+    coach = Coach(load_playbook())
+    coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "That's not possible."))])
+    coach([SpeechStarted(Side.AGENT, 3.2)])  # a pause, then the agent goes on
+    assert coach([SpeechStarted(Side.CLIENT, 3.5)]) == [SpeechStarted(Side.CLIENT, 3.5)]
+    assert coach.tick(5.0) == []
+    coach([Committed(Segment(2, Side.AGENT, 3.2, 6.0, "It is too old for the new system."))])
+    assert coach.cues == []
 
 
 def _expects_a_bare_no(script: str) -> bool:

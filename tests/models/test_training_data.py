@@ -10,7 +10,7 @@ import pytest
 
 from app.tooling.complaint_eval import CALLCENTRE_LINES, COMPLAINT_LINES
 from models.training.data import LABELS, callcentre_lines, labelled_lines
-from models.training.train import SUPPORT_LINES
+from models.training.train import SUPPORT_CALM_LINES, SUPPORT_LINES
 
 
 def _words(text: str) -> list[str]:
@@ -22,7 +22,7 @@ def _four_grams(words: list[str]) -> set[tuple[str, ...]]:
 
 
 def test_the_support_lines_cover_every_label_without_repeats():
-    lines = labelled_lines(SUPPORT_LINES)
+    lines = labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES)
     counts = Counter(label for _, label in lines)
     assert all(counts[label] >= 100 for label in LABELS)
     assert counts["negative"] >= 500  # complaints are what the model has to learn
@@ -35,7 +35,7 @@ def test_no_training_line_is_close_to_an_evaluation_line():
     evaluation += [text for text, _ in callcentre_lines(CALLCENTRE_LINES)]
     held_out = [(_words(text), _four_grams(_words(text))) for text in evaluation]
     close = []
-    for text, _ in labelled_lines(SUPPORT_LINES):
+    for text, _ in labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES):
         words = _words(text)
         grams = _four_grams(words)
         matcher = difflib.SequenceMatcher(None, words)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from support.speech import silence, speak
 
-from app.events import Committed, Degraded, Discarded, Partial, Revised
+from app.events import Committed, Degraded, Discarded, Partial, Revised, SpeechStarted
 from app.pipeline.live import LiveSettings, LiveTranscriber
 from audio.sides import Side
 from models.stt import Decoded
@@ -176,7 +176,7 @@ def test_a_speaker_who_goes_on_after_a_short_pause_gets_the_stretch_decoded_agai
     assert len(line.text.split()) > len(first.text.split()) + len(second.text.split()) - 1
     assert decoder.windows[-1] == 10.0
     assert events.index(revised[0]) > events.index(
-        next(e for e in events if e.segment is second if isinstance(e, Committed))
+        next(e for e in events if isinstance(e, Committed) if e.segment is second)
     )
 
 
@@ -263,3 +263,16 @@ def test_a_recording_decodes_each_stretch_once_when_it_ends():
     assert not [e for e in events if isinstance(e, Revised)]
     assert len(lines) == 2 and len(decoder.calls) == 2  # the first two pieces as one line
     assert lines[0].start < 0.6 and lines[0].end > 0.5 + 2 * len(part) / 16000
+
+
+def test_each_utterance_tells_once_when_its_own_voice_starts_and_bleed_does_not():
+    live = LiveTranscriber(FakeDecoder())
+    words = speak("Let me check that for you")
+    agent = np.concatenate([silence(0.5), words, silence(1.0), words, silence(1.0)])
+    client = agent * 10 ** (-30 / 20)  # the agent's voice leaking into the client line
+    events = run(live, agent, client.astype(np.float32))
+    started = [e for e in events if isinstance(e, SpeechStarted)]
+    assert [e.speaker for e in started] == [Side.AGENT, Side.AGENT]
+    second = 0.5 + len(words) / 16000 + 1.0
+    assert started[0].t == pytest.approx(0.5, abs=0.15)
+    assert started[1].t == pytest.approx(second, abs=0.15)

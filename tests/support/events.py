@@ -19,6 +19,7 @@ from app.events import (
     Partial,
     Revised,
     Segment,
+    SpeechStarted,
     Summary,
     SummaryDraft,
     SummaryItem,
@@ -31,6 +32,7 @@ def one_of_each() -> list:
     """Every member of the ``Event`` union once, in an order a call could produce them."""
     line = Segment(1, Side.CLIENT, 0.5, 2.0, "this is ridiculous", 0.4)
     events = [
+        SpeechStarted(Side.CLIENT, 0.5),
         Partial(Side.CLIENT, 0.5, "this is"),
         Committed(line),
         Revised(Segment(1, Side.CLIENT, 0.5, 3.0, "this is ridiculous, honestly", 0.4), (1,)),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import statistics
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, assert_never
@@ -94,6 +96,8 @@ class Coach:
         self._last_line: dict[Side, Segment] = {}
         self._agent_talking_at: float | None = None  # the agent speaking again after it
         self._client_took_turn = False  # … or the client speaking first: no reason is coming
+        # each side's recent own-voice onsets (a recording's can run ahead of its lines)
+        self._voice_started: dict[Side, deque[float]] = {side: deque(maxlen=50) for side in Side}
 
     # -- the stage interface -------------------------------------------------------------
     def __call__(self, events: list[Event]) -> list[Event]:
@@ -134,6 +138,7 @@ class Coach:
                     if event.speaker is Side.AGENT and self._refusal is not None:
                         self._agent_talking_at = event.start
             case SpeechStarted():
+                self._voice_started[event.speaker].append(event.t)
                 waiting = self._refusal
                 if waiting is not None and event.t > waiting.end:
                     if event.speaker is Side.AGENT:
@@ -420,6 +425,18 @@ class Coach:
             found.append(_Detected("no_without_reason", waiting))
         if refusal and not explained:
             self._refusal = segment
+            # a recording's lines can arrive after the next speech began (offline analysis):
+            # whoever spoke first after the refusal decides
+            after = {
+                side: min((t for t in onsets if t > segment.end), default=math.inf)
+                for side, onsets in self._voice_started.items()
+            }
+            if after[Side.AGENT] < after[Side.CLIENT]:
+                self._agent_talking_at = after[Side.AGENT]
+            elif after[Side.CLIENT] < math.inf:
+                self._client_took_turn = True
+                self._refusal = None
+                found.append(_Detected("no_without_reason", segment))
         return found
 
     def _check_refusal_waited(self) -> list[Any]:

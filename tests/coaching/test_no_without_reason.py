@@ -98,3 +98,12 @@ def test_the_cue_only_where_the_agent_says_a_bare_no():
         result = coach_transcript(load_turns(Path(script)), CallSetup(None, None, playbook))
         found = [c for c in result.cues if c.kind == "no_without_reason"]
         assert bool(found) == _expects_a_bare_no(script), script
+
+
+def test_a_refusal_that_arrives_after_the_client_began_is_cued_at_once():
+    """Offline a line is committed when its stretch is over: the client's voice can come
+    first in the event stream."""
+    coach = Coach(load_playbook())
+    coach([SpeechStarted(Side.CLIENT, 3.0)])
+    out = coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "No, we can't do that."))])
+    assert [e.kind for e in out if isinstance(e, Cue)] == ["no_without_reason"]

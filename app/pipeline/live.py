@@ -133,6 +133,7 @@ class LiveTranscriber:
         self._last_end = dict.fromkeys(Side, -1)  # … and where it ended
         self._interim_cost = 0.0
         self._announced: dict[Side, float | None] = dict.fromkeys(Side)  # utterance start told
+        self._onset_checked_at = dict.fromkeys(Side, -1)  # both sides' frames at the last look
         self.stats = DecodeStats()
 
     # -- input ---------------------------------------------------------------------------
@@ -196,9 +197,13 @@ class LiveTranscriber:
         events: list[Event] = []
         for side, segmenter in self._segmenters.items():
             start = segmenter.active_start
+            history = segmenter.levels
             if start is None or self._announced[side] == start:
                 continue
-            history = segmenter.levels
+            seen = history.frames + self._segmenters[side.other].levels.frames
+            if self._onset_checked_at[side] == seen:
+                continue  # no new audio on either side since the last look
+            self._onset_checked_at[side] = seen
             first, last = round(start * SAMPLE_RATE) // FRAME, history.frames
             own = history.between(first, last)
             other = self._segmenters[side.other].levels.between(first, last)
@@ -253,14 +258,15 @@ class LiveTranscriber:
         """The utterance cut to where this side's own voice is heard (``own_voice_spans``):
         an agent who starts over the client's bleed on their line gets a line of their own
         words, starting when they started."""
-        first, last = utterance.voiced_frames
+        first, _ = utterance.voiced_frames
+        own = self._frame_levels(side, utterance)
         spans = own_voice_spans(
-            self._frame_levels(side, utterance),
+            own,
             self._frame_levels(side.other, utterance),
             self._levels[side].typical,
             self._levels[side.other].typical,
         )
-        if not spans or (len(spans) == 1 and spans[0][0] == 0 and first + spans[0][1] >= last):
+        if not spans or spans == [(0, own.size)]:
             # nothing cut, or nothing of their own: the checks on the whole utterance decide
             return [utterance]
         parts = []

@@ -165,27 +165,28 @@ def meld_test(data_dir: Path) -> list[Example]:
 
 def callcentre_lines(path: Path) -> list[Example]:
     """Our own call-centre client lines: ``text<TAB>label`` per line, ``#`` starts a comment."""
-    examples = []
-    for number, line in enumerate(_lines(path), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        text, _, label = line.rpartition("\t")
-        if label not in LABELS or not text.strip():
-            raise ValueError(f"{path}:{number}: expected text<TAB>negative|neutral|positive")
-        examples.append((text.strip(), label))
-    return examples
+    return _our_lines(path, label_first=False)
 
 
 def labelled_lines(path: Path) -> list[Example]:
     """Our own lines written ``label<TAB>text``, after a ``label<TAB>text`` header; ``#``
     starts a comment."""
+    return _our_lines(path, label_first=True)
+
+
+def _our_lines(path: Path, label_first: bool) -> list[Example]:
+    labels = "negative|neutral|positive"
+    shape = f"{labels}<TAB>text" if label_first else f"text<TAB>{labels}"
     examples = []
     for number, line in enumerate(_lines(path), start=1):
-        if not line.strip() or line.startswith("#") or line == "label\ttext":
+        if not line.strip() or line.startswith("#") or (label_first and line == "label\ttext"):
             continue
-        label, _, text = line.partition("\t")
+        if label_first:
+            label, _, text = line.partition("\t")
+        else:
+            text, _, label = line.rpartition("\t")
         if label not in LABELS or not text.strip():
-            raise ValueError(f"{path}:{number}: expected negative|neutral|positive<TAB>text")
+            raise ValueError(f"{path}:{number}: expected {shape}")
         examples.append((text.strip(), label))
     return examples
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
+import re
 import statistics
 from collections import deque
 from collections.abc import Sequence
@@ -54,7 +54,9 @@ class _Detected:
     detail: dict[str, str] = field(default_factory=dict)
 
 
-EXPLANATION_MIN_WORDS = 5  # an agent line after a refusal this long is its reason
+EXPLANATION_MIN_WORDS = 5  # an agent line after a refusal this long is its reason…
+NOT_A_REASON = ("apology", "checklist_acknowledged", "hold", "resolved_agent")  # …without these
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class Coach:
@@ -94,8 +96,7 @@ class Coach:
         self._agent_levels: list[float] = []  # speech level of the agent's ordinary lines
         self._raised_run = 0  # the agent's loud lines in a row
         self._last_line: dict[Side, Segment] = {}
-        self._agent_talking_at: float | None = None  # the agent speaking again after it
-        self._client_took_turn = False  # … or the client speaking first: no reason is coming
+        self._spoken_since_refusal = False  # anyone's voice after it: no silence cue
         # each side's recent own-voice onsets (a recording's can run ahead of its lines)
         self._voice_started: dict[Side, deque[float]] = {side: deque(maxlen=50) for side in Side}
 
@@ -135,18 +136,12 @@ class Coach:
                 if event.text:
                     self._last_speech_at = max(self._last_speech_at, self._now)
                     self._silence_cued = False
-                    if event.speaker is Side.AGENT and self._refusal is not None:
-                        self._agent_talking_at = event.start
+                    if self._refusal is not None and event.start > self._refusal.end:
+                        self._spoken_since_refusal = True
             case SpeechStarted():
                 self._voice_started[event.speaker].append(event.t)
-                waiting = self._refusal
-                if waiting is not None and event.t > waiting.end:
-                    if event.speaker is Side.AGENT:
-                        self._agent_talking_at = event.t
-                    elif self._agent_talking_at is None:
-                        self._client_took_turn = True
-                        self._advance(event.t, out)
-                        out.extend(self._check_refusal_waited())
+                if self._refusal is not None and event.t > self._refusal.end:
+                    self._spoken_since_refusal = True
             case InputLost():
                 self._inputs_lost.add(event.speaker)
             case InputRestored():
@@ -411,47 +406,55 @@ class Coach:
         return [_Detected("interrupting", agent)]
 
     def _check_refusal(self, segment: Segment, words: list[str]) -> list[_Detected]:
-        """A refusal needs a reason or an alternative in its line or the agent's next one;
-        the next line settles the one waiting, then this line may start waiting itself."""
+        """A refusal needs a reason or an alternative in its line or the agent's next one
+        (the client may speak in between: "Why not?"); the next line settles the one waiting,
+        then this line may start waiting itself."""
         explained = self.wording.has("reason_given", words)
-        refusal = self.wording.has("refusal", words)
+        refusal = self._refuses(words)
         found = []
-        waiting, self._refusal, self._agent_talking_at = self._refusal, None, None
-        self._client_took_turn = False
-        # the agent going on to say more is taken as the reason ("That's not possible.
-        # Licences come from your department's budget."); a bare "okay" or another no is not
-        going_on = len(words) >= EXPLANATION_MIN_WORDS and not refusal
-        if waiting is not None and not (explained or going_on):
+        waiting, self._refusal = self._refusal, None
+        reasoned = explained or (not refusal and self._explains(segment.text))
+        if waiting is not None and not reasoned:
             found.append(_Detected("no_without_reason", waiting))
         if refusal and not explained:
             self._refusal = segment
-            # a recording's lines can arrive after the next speech began (offline analysis):
-            # whoever spoke first after the refusal decides
-            after = {
-                side: min((t for t in onsets if t > segment.end), default=math.inf)
-                for side, onsets in self._voice_started.items()
-            }
-            if after[Side.AGENT] < after[Side.CLIENT]:
-                self._agent_talking_at = after[Side.AGENT]
-            elif after[Side.CLIENT] < math.inf:
-                self._client_took_turn = True
-                self._refusal = None
-                found.append(_Detected("no_without_reason", segment))
+            # a recording's onsets can run ahead of its lines (offline analysis)
+            self._spoken_since_refusal = any(
+                t > segment.end for onsets in self._voice_started.values() for t in onsets
+            )
         return found
 
+    def _refuses(self, words: list[str]) -> bool:
+        """A refusal phrase, or "I/we can't / am not able to …" followed (within two words)
+        by something the agent would grant: "I cannot extend the deadline"."""
+        if self.wording.has("refusal", words):
+            return True
+        actions = self.wording.lists["refusal_action"]
+        return any(
+            actions.find(words[match.end : match.end + 3])
+            for match in self.wording.find("refusal_opening", words)
+        )
+
+    def _explains(self, text: str) -> bool:
+        """An agent line that goes on to say more is taken as the reason ("That's not
+        possible." "Licences come from your department's budget."); its sentences of
+        sympathy, a hold or moving on ("I'm sorry, I know it's a stressful time.", "Let me
+        look.", "Is there anything else?") and a bare "okay" are not."""
+        said = 0
+        for sentence in SENTENCE_END.split(text):
+            words = self.wording.words(sentence)
+            if not any(self.wording.has(name, words) for name in NOT_A_REASON):
+                said += len(words)
+        return said >= EXPLANATION_MIN_WORDS
+
     def _check_refusal_waited(self) -> list[Any]:
-        """The agent stopped after a bare refusal: the client took the turn, or no next
-        line came within the grace."""
+        """Nobody spoke within the grace after a bare refusal: the agent stopped there."""
         waiting = self._refusal
-        if waiting is None:
+        if waiting is None or self._spoken_since_refusal:
             return []
-        if self._agent_talking_at is not None and self._now < self._agent_talking_at + 10.0:
-            return []  # still speaking (speech that never commits is given up on)
-        grace_s = self.playbook["no_without_reason"].setting("grace_s")
-        grace_over = self._now >= waiting.end + grace_s
-        if not (self._client_took_turn or grace_over):
+        if self._now < waiting.end + self.playbook["no_without_reason"].setting("grace_s"):
             return []
-        self._refusal, self._client_took_turn = None, False
+        self._refusal = None
         return self._raise_best([_Detected("no_without_reason", waiting)])
 
     def _mirrors_the_client(self, segment: Segment, words: list[str]) -> bool:

@@ -98,6 +98,8 @@ LEXICON_LISTS = (
     "checklist_kept_informed",
     "checklist_follow_up",
     "refusal",
+    "refusal_opening",
+    "refusal_action",
     "reason_given",
     "complaint",
     "backchannel",

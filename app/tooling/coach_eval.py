@@ -33,6 +33,9 @@ RENDERER = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_call.py"
 # A cue counts for its turn when it appears between the turn's end and this long after it
 # (or, for long_silence, before the next turn starts).
 MATCH_WINDOW_S = 8.0
+# …or, for these, from the turn's start: talking over the client is seen while the agent's
+# overlapping turn goes on (its first part commits before the rest is said)
+DURING_THE_TURN = frozenset({"interrupting"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ def match(
     delays = []
     for expectation in scenario.expect:
         turn = timeline[expectation.turn - 1]
+        window_start = turn["start"] if expectation.kind in DURING_THE_TURN else turn["end"] - 0.5
         window_end = turn["end"] + MATCH_WINDOW_S
         if expectation.kind == "long_silence" and expectation.turn < len(timeline):
             window_end = timeline[expectation.turn]["start"] + 1.0
@@ -116,7 +120,7 @@ def match(
             (
                 c
                 for c in cues
-                if c["kind"] == expectation.kind and turn["end"] - 0.5 <= c["t"] <= window_end
+                if c["kind"] == expectation.kind and window_start <= c["t"] <= window_end
             ),
             None,
         )

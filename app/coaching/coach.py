@@ -56,6 +56,7 @@ class _Detected:
 
 EXPLANATION_MIN_WORDS = 5  # an agent line after a refusal this long is its reason…
 NOT_A_REASON = ("apology", "checklist_acknowledged", "hold", "resolved_agent")  # …without these
+RECENT_LINES = 4
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -95,7 +96,11 @@ class Coach:
         self._refusal: Segment | None = None  # a "no" still waiting for its reason
         self._agent_levels: list[float] = []  # speech level of the agent's ordinary lines
         self._raised_run = 0  # the agent's loud lines in a row
-        self._last_line: dict[Side, Segment] = {}
+        # each side's latest lines: the client line an agent line started over may not be the
+        # client's last one by the time the agent's line commits
+        self._recent_lines: dict[Side, deque[Segment]] = {
+            side: deque(maxlen=RECENT_LINES) for side in Side
+        }
         self._spoken_since_refusal = False  # anyone's voice after it: no silence cue
         # each side's recent own-voice onsets (a recording's can run ahead of its lines)
         self._voice_started: dict[Side, deque[float]] = {side: deque(maxlen=50) for side in Side}
@@ -119,18 +124,18 @@ class Coach:
                 self._advance(segment.end + (segment.latency_s or 0.0), out)
                 self._last_speech_at = max(self._last_speech_at, segment.end)
                 self._silence_cued = False
-                other = self._last_line.get(segment.speaker.other)
-                self._last_line[segment.speaker] = segment
+                others = list(self._recent_lines[segment.speaker.other])
+                self._recent_lines[segment.speaker].append(segment)
                 if segment.speaker is Side.CLIENT:
                     mood = moods.get(segment.id)
                     if mood is not None:
                         self._mood = mood.value
                     out.extend(self._on_client(segment, mood))
-                    if other is not None:
-                        out.extend(self._raise_best(self._check_interrupting(other, segment)))
+                    found = [d for a in others for d in self._check_interrupting(a, segment)]
                 else:
-                    if other is not None:
-                        out.extend(self._raise_best(self._check_interrupting(segment, other)))
+                    found = [d for c in others for d in self._check_interrupting(segment, c)]
+                out.extend(self._raise_best(found[-1:]))
+                if segment.speaker is Side.AGENT:
                     out.extend(self._on_agent(segment))
             case Partial():
                 if event.text:

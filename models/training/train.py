@@ -5,8 +5,9 @@ GoEmotions sentiment groups, half of the examples rewritten spoken-style (lower 
 punctuation) because live transcripts look like that. ``--support-lines`` adds a second, short
 stage: the trained model adapts to our own support-call client lines (complaints as a support
 line hears them, and calm talk that sounds like them) mixed with a replay of the first stage's
-data, at a lower learning rate, so it learns how complaints sound without forgetting tweets and
-Reddit. The model card says which way the shipped model was trained.
+data (``--adapt-distill``: learning the first stage's own answers on them), so it learns how
+complaints sound without forgetting tweets and Reddit. The model card says which way the
+shipped model was trained.
 
 Head: mean pooling over the tokens (as all-MiniLM-L6-v2 was trained), dropout, one linear layer.
 The loss is weighted by inverse class frequency: negative clients are the rarest class in the
@@ -122,13 +123,20 @@ def adaptation_examples(
     seed: int,
     repeats: int = ADAPT_REPEATS,
     replay: int = ADAPT_REPLAY,
-) -> tuple[list[Example], dict[str, object]]:
+) -> tuple[list[Example], list[bool], dict[str, object]]:
     """The second stage's mix: our support lines ``repeats`` times, spoken-style like the rest,
-    with ``replay`` first-stage examples per support example, shuffled."""
+    with ``replay`` first-stage examples per support example, shuffled; and which of them are
+    replayed (with ``--adapt-distill`` those learn the first stage's own answers, not their
+    labels)."""
     support = labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES)
     repeated = with_spoken_style(support * repeats, SPOKEN_STYLE_PROBABILITY, seed + 1)
     replayed = subsample(first_stage, len(repeated) * replay, seed + 2)
-    mixed = subsample(repeated + replayed, None, seed + 3)
+    tagged = subsample(
+        [(example, False) for example in repeated] + [(example, True) for example in replayed],
+        None,
+        seed + 3,
+    )
+    mixed = [example for example, _ in tagged]
     summary = {
         "calmline_support_lines": {"lines": len(support), **label_counts(support)},
         "repeats": repeats,
@@ -136,7 +144,7 @@ def adaptation_examples(
         "examples_trained": len(mixed),
         "label_counts_trained": label_counts(mixed),
     }
-    return mixed, summary
+    return mixed, [is_replay for _, is_replay in tagged], summary
 
 
 def _training_tokenizer(base_dir: Path, max_length: int) -> Tokenizer:
@@ -172,6 +180,19 @@ def _encode(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[torch.Tensor, t
     return ids, mask
 
 
+def _probabilities(
+    model: MeanPooledClassifier, tokenizer: Tokenizer, texts: Sequence[str], batch_size: int
+) -> torch.Tensor:
+    """The model's label probabilities for each text (evaluation mode, no gradients)."""
+    model.eval()
+    rows = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            input_ids, attention_mask = _encode(tokenizer, texts[start : start + batch_size])
+            rows.append(torch.softmax(model(input_ids, attention_mask), dim=-1))
+    return torch.cat(rows) if rows else torch.zeros(0, len(LABELS))
+
+
 def _fine_tune(
     model: MeanPooledClassifier,
     tokenizer: Tokenizer,
@@ -182,9 +203,13 @@ def _fine_tune(
     batch_size: int,
     lr: float,
     log: Callable[[str], None],
+    soft_targets: dict[int, torch.Tensor] | None = None,
 ) -> dict[str, float]:
+    """Train on the examples' labels; an example in ``soft_targets`` learns that probability
+    row instead (cross-entropy against it)."""
     texts = [text for text, _ in examples]
     labels = [LABELS.index(label) for _, label in examples]
+    soft_targets = soft_targets or {}
     lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
     rng = random.Random(seed)
     steps_per_epoch = math.ceil(len(texts) / batch_size)
@@ -198,7 +223,9 @@ def _fine_tune(
             (step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps))
         ),
     )
-    loss_function = nn.CrossEntropyLoss(weight=_class_weights(labels))
+    loss_function = nn.CrossEntropyLoss(
+        weight=_class_weights([y for i, y in enumerate(labels) if i not in soft_targets])
+    )
     log(
         f"training on {len(texts)} examples, {epochs} epoch(s), {total_steps} steps of "
         f"{batch_size}, lr {lr}, class weights "
@@ -212,8 +239,17 @@ def _fine_tune(
     for epoch in range(epochs):
         for batch in _length_grouped_batches(lengths, batch_size, rng):
             input_ids, attention_mask = _encode(tokenizer, [texts[i] for i in batch])
-            target = torch.tensor([labels[i] for i in batch])
-            loss = loss_function(model(input_ids, attention_mask), target)
+            logits = model(input_ids, attention_mask)
+            hard = [k for k, i in enumerate(batch) if i not in soft_targets]
+            soft = [k for k, i in enumerate(batch) if i in soft_targets]
+            loss = logits.new_zeros(())
+            if hard:
+                target = torch.tensor([labels[batch[k]] for k in hard])
+                loss = loss + loss_function(logits[hard], target) * len(hard) / len(batch)
+            if soft:
+                wanted = torch.stack([soft_targets[batch[k]] for k in soft])
+                drift = -(wanted * torch.log_softmax(logits[soft], dim=-1)).sum(dim=-1).mean()
+                loss = loss + drift * len(soft) / len(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -305,6 +341,7 @@ def train(
     adapt_repeats: int = ADAPT_REPEATS,
     adapt_replay: int = ADAPT_REPLAY,
     adapt_lr: float = ADAPT_LR,
+    adapt_distill: bool = False,
 ) -> dict[str, object]:
     """Train, export ``model.onnx`` (int8), ``tokenizer.json`` and the config; return the config.
 
@@ -346,12 +383,21 @@ def train(
             if work_dir:
                 torch.save(model.state_dict(), work / FIRST_STAGE_STATE)
         if support_lines:
-            adapt, adapt_summary = adaptation_examples(examples, seed, adapt_repeats, adapt_replay)
+            adapt, replayed, adapt_summary = adaptation_examples(
+                examples, seed, adapt_repeats, adapt_replay
+            )
             log(f"adaptation stage on our support lines: {adapt_summary}")
+            kept = [i for i, is_replay in enumerate(replayed) if is_replay and adapt_distill]
+            if kept:
+                log(f"the first stage's own answers on the {len(kept)} replayed examples …")
+            answers = _probabilities(model, tokenizer, [adapt[i][0] for i in kept], 64)
             adapting = _fine_tune(
                 model, tokenizer, adapt, seed=seed + 1, epochs=1, batch_size=batch_size,
-                lr=adapt_lr, log=log,
+                lr=adapt_lr, log=log, soft_targets=dict(zip(kept, answers, strict=True)),
             )  # fmt: skip
+            adapt_summary["replayed_learn"] = (
+                "the first stage's probabilities (distillation)" if adapt_distill else "labels"
+            )
             data_summary["adaptation"] = adapt_summary
             training["adaptation"] = {"lr": adapt_lr, "epochs": 1, **adapting}
 
@@ -469,6 +515,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--adapt-repeats", type=int, default=ADAPT_REPEATS)
     parser.add_argument("--adapt-replay", type=int, default=ADAPT_REPLAY)
     parser.add_argument("--adapt-lr", type=float, default=ADAPT_LR)
+    parser.add_argument(
+        "--adapt-distill",
+        action="store_true",
+        help="replayed examples learn the first stage's probabilities instead of their labels",
+    )
     args = parser.parse_args(argv)
     train(
         args.output_dir,
@@ -486,6 +537,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         adapt_repeats=args.adapt_repeats,
         adapt_replay=args.adapt_replay,
         adapt_lr=args.adapt_lr,
+        adapt_distill=args.adapt_distill,
     )
 
 

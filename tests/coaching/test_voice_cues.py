@@ -63,6 +63,19 @@ def test_the_agent_speaking_first_and_the_client_talking_over_is_found_at_the_cl
     assert "interrupting" in kinds(coach, *events)
 
 
+def test_the_client_line_talked_over_need_not_be_the_clients_last_line():
+    """Live, the client's next short line ("It's outrageous.") can commit before the agent's
+    overlapping line does."""
+    coach = Coach(load_playbook())
+    events = [
+        Committed(client_line(1, 35.0, 41.7)),
+        MoodUpdate(41.7, -0.2, Trend.FALLING, 1),
+        Committed(Segment(2, Side.CLIENT, 41.9, 42.8, "It's outrageous.", sentiment=CALM)),
+        Committed(agent(3, 39.8, -30.0, "I hear you, it's charged by the megabyte.", 44.9)),
+    ]
+    assert kinds(coach, *events) == ["interrupting"]
+
+
 def test_backchannels_a_calm_client_and_turn_taking_are_not_interrupting():
     for line, sentiment in (
         (agent(2, 13.0, -30.0, "Mm-hm, okay.", 14.5), NEGATIVE),  # a backchannel

@@ -58,9 +58,10 @@ def test_a_malformed_line_names_its_place(tmp_path):
 def test_the_adaptation_mix_holds_every_support_line_and_a_replay_of_the_first_stage():
     support = labelled_lines(SUPPORT_LINES) + labelled_lines(SUPPORT_CALM_LINES)
     first_stage = [(f"tweet number {i}", LABELS[i % 3]) for i in range(20_000)]
-    mixed, summary = adaptation_examples(first_stage, seed=13, repeats=2, replay=2)
+    mixed, is_replay, summary = adaptation_examples(first_stage, seed=13, repeats=2, replay=2)
     replayed = [example for example in mixed if example[0].startswith("tweet number")]
     assert len(replayed) == summary["first_stage_replayed"] == 2 * 2 * len(support)
+    assert [e for e, r in zip(mixed, is_replay, strict=True) if r] == replayed
     assert len(mixed) == summary["examples_trained"] == 3 * 2 * len(support)
     spoken = {" ".join(_words(text)) for text, _ in mixed}
     assert all(" ".join(_words(text)) in spoken for text, _ in support)

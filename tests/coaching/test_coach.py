@@ -230,7 +230,18 @@ def test_jargon_gets_plain_words(playbook):
 
 def test_blame(playbook):
     assert kinds(Call(playbook).agent("Well, you should have read the email.")) == ["blame"]
+    assert kinds(Call(playbook).agent("If you'd restarted it first, it would work.")) == ["blame"]
     assert kinds(Call(playbook).agent("You should see a green light now.")) == []
+
+
+@pytest.mark.parametrize(
+    "offer",
+    ["If you'd like, I can book you in tomorrow.", "If you had any questions, call us.",
+     "So if you'd still like the part, we'll take care of it at no cost."],
+)  # fmt: skip
+def test_an_offer_with_if_you_would_is_not_blame(playbook, offer):
+    """A real call (Auto_Repairs_40) had "if you'd still…" read as blame."""
+    assert kinds(Call(playbook).agent(offer)) == []
 
 
 def test_agent_pace_against_their_own_baseline(playbook):

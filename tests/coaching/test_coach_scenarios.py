@@ -1,10 +1,9 @@
 """The coach on the scripted scenario calls, through real speech-to-text and sentiment.
 
-Measured with tiny.en (README, "The coach"): 22 of 27 expected cues offline; the misses are
-speech-recognition errors on synthetic voices ("damn" heard as "time") and `interrupting`,
-which the live path does not yet see (the agent's line opens on the client's bleed). The
-floors below leave room for run-to-run variation; the calm calls must stay free of
-de-escalation cues.
+Measured with tiny.en (README, "The coach"): 33 of 36 expected cues offline; the misses are
+speech-recognition errors on synthetic voices ("damn" heard as "time"). The floors below
+leave room for run-to-run variation; the voice and refusal cues must all be found, and the
+calm calls must stay free of de-escalation cues.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ def test_situations_are_recognised(offline_results):
     print(summary)
     assert hits / total >= 0.75
     for kind in ("abuse", "abuse_continues", "anger", "frustration", "long_silence", "jargon",
-                 "raised_voice", "no_without_reason"):  # fmt: skip
+                 "raised_voice", "no_without_reason", "interrupting"):  # fmt: skip
         hit, count = summary["recall"][kind]
         assert hit == count, kind
 

@@ -190,7 +190,7 @@ def _probabilities(
         for start in range(0, len(texts), batch_size):
             input_ids, attention_mask = _encode(tokenizer, texts[start : start + batch_size])
             rows.append(torch.softmax(model(input_ids, attention_mask), dim=-1))
-    return torch.cat(rows) if rows else torch.zeros(0, len(LABELS))
+    return torch.cat(rows)
 
 
 def _fine_tune(
@@ -387,13 +387,15 @@ def train(
                 examples, seed, adapt_repeats, adapt_replay
             )
             log(f"adaptation stage on our support lines: {adapt_summary}")
-            kept = [i for i, is_replay in enumerate(replayed) if is_replay and adapt_distill]
-            if kept:
+            soft_targets = None
+            if adapt_distill:
+                kept = [i for i, is_replay in enumerate(replayed) if is_replay]
                 log(f"the first stage's own answers on the {len(kept)} replayed examples …")
-            answers = _probabilities(model, tokenizer, [adapt[i][0] for i in kept], 64)
+                answers = _probabilities(model, tokenizer, [adapt[i][0] for i in kept], 64)
+                soft_targets = dict(zip(kept, answers, strict=True))
             adapting = _fine_tune(
                 model, tokenizer, adapt, seed=seed + 1, epochs=1, batch_size=batch_size,
-                lr=adapt_lr, log=log, soft_targets=dict(zip(kept, answers, strict=True)),
+                lr=adapt_lr, log=log, soft_targets=soft_targets,
             )  # fmt: skip
             adapt_summary["replayed_learn"] = (
                 "the first stage's probabilities (distillation)" if adapt_distill else "labels"
